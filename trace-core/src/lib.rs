@@ -1,0 +1,26 @@
+//! # trace-core: the language edge and cloud share
+//!
+//! Everything that crosses the boundary between a baytrace box and the cloud is defined here:
+//! identifiers, money and weight units, the ledger entry and its event vocabulary, the canonical
+//! byte encoding that entries are hashed over, the hash chain, trace codes and the sync wire
+//! format with its MQTT topics.
+//!
+//! Why one pure crate: the edge and the cloud must agree bit for bit on what an entry *is* (its
+//! canonical bytes, hence its hash), or the cloud would quarantine honest devices. Keeping that
+//! agreement in a crate with no I/O, no async runtime and property tests on every wire type makes
+//! it cheap to check and impossible to drift.
+#![forbid(unsafe_code)]
+
+pub mod canonical;
+pub mod entry;
+pub mod event;
+pub mod hash;
+pub mod ids;
+pub mod units;
+
+pub use canonical::{CanonicalError, canonical_bytes};
+pub use entry::{Entry, EntryDraft, Timestamp};
+pub use event::Event;
+pub use hash::{Digest, HashAlg};
+pub use ids::DeviceId;
+pub use units::{Fen, Grams};
