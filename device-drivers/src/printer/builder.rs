@@ -130,7 +130,12 @@ impl EscPos {
     }
 
     /// Native QR, model 2: model, module size, error correction, store, print.
-    pub fn qr(&mut self, data: &[u8], module_size: u8, ec: EcLevel) -> Result<&mut Self, BuildError> {
+    pub fn qr(
+        &mut self,
+        data: &[u8],
+        module_size: u8,
+        ec: EcLevel,
+    ) -> Result<&mut Self, BuildError> {
         check_qr(data, module_size, ec)?;
         self.push(&Element::Qr(QrCommand::Model(50)))
             .push(&Element::Qr(QrCommand::ModuleSize(module_size)))
@@ -226,8 +231,8 @@ mod tests {
         assert_eq!(
             b.bytes(),
             [
-                0x1b, 0x40, b'A', 0x0a, 0x1c, 0x26, 0xcf, 0xca, 0xd6, 0xed, 0xc8, 0xe2, 0x0a,
-                0xb2, 0xcb, 0x0a
+                0x1b, 0x40, b'A', 0x0a, 0x1c, 0x26, 0xcf, 0xca, 0xd6, 0xed, 0xc8, 0xe2, 0x0a, 0xb2,
+                0xcb, 0x0a
             ]
         );
     }
@@ -235,7 +240,9 @@ mod tests {
     #[test]
     fn native_qr_is_model_size_ec_store_print() {
         let mut b = EscPos::new();
-        b.align(Align::Center).qr(b"https://t.example/q/1", 6, EcLevel::M).unwrap();
+        b.align(Align::Center)
+            .qr(b"https://t.example/q/1", 6, EcLevel::M)
+            .unwrap();
         let mut want = vec![0x1b, 0x61, 1];
         want.extend_from_slice(&[0x1d, 0x28, 0x6b, 4, 0, 0x31, 0x41, 0x32, 0]);
         want.extend_from_slice(&[0x1d, 0x28, 0x6b, 3, 0, 0x31, 0x43, 6]);
@@ -250,7 +257,10 @@ mod tests {
     fn bad_qr_is_refused_and_writes_nothing() {
         let mut b = EscPos::new();
         assert_eq!(b.qr(b"", 6, EcLevel::M).unwrap_err(), BuildError::QrEmpty);
-        assert_eq!(b.qr(b"x", 0, EcLevel::M).unwrap_err(), BuildError::QrModuleSize(0));
+        assert_eq!(
+            b.qr(b"x", 0, EcLevel::M).unwrap_err(),
+            BuildError::QrModuleSize(0)
+        );
         let long = vec![b'a'; 1274];
         assert!(matches!(
             b.qr(&long, 3, EcLevel::H).unwrap_err(),

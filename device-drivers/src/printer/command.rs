@@ -95,7 +95,9 @@ impl std::str::FromStr for EcLevel {
             "M" | "m" => Ok(EcLevel::M),
             "Q" | "q" => Ok(EcLevel::Q),
             "H" | "h" => Ok(EcLevel::H),
-            _ => Err(format!("QR error correction must be L, M, Q or H, got {s:?}")),
+            _ => Err(format!(
+                "QR error correction must be L, M, Q or H, got {s:?}"
+            )),
         }
     }
 }
@@ -304,9 +306,27 @@ mod tests {
         assert_eq!(b(Element::Underline(2)), [0x1b, 0x2d, 2]);
         assert_eq!(b(Element::Align(Align::Center)), [0x1b, 0x61, 1]);
         assert_eq!(b(Element::Align(Align::Right)), [0x1b, 0x61, 2]);
-        assert_eq!(b(Element::Size { width: 2, height: 2 }), [0x1d, 0x21, 0x11]);
-        assert_eq!(b(Element::Size { width: 1, height: 2 }), [0x1d, 0x21, 0x01]);
-        assert_eq!(b(Element::Size { width: 8, height: 8 }), [0x1d, 0x21, 0x77]);
+        assert_eq!(
+            b(Element::Size {
+                width: 2,
+                height: 2
+            }),
+            [0x1d, 0x21, 0x11]
+        );
+        assert_eq!(
+            b(Element::Size {
+                width: 1,
+                height: 2
+            }),
+            [0x1d, 0x21, 0x01]
+        );
+        assert_eq!(
+            b(Element::Size {
+                width: 8,
+                height: 8
+            }),
+            [0x1d, 0x21, 0x77]
+        );
         assert_eq!(b(Element::Feed(3)), [0x1b, 0x64, 3]);
         assert_eq!(b(Element::LineSpacing(None)), [0x1b, 0x32]);
         assert_eq!(b(Element::LineSpacing(Some(40))), [0x1b, 0x33, 40]);
@@ -316,7 +336,11 @@ mod tests {
         assert_eq!(b(Element::Cut(Cut::Partial)), [0x1d, 0x56, 1]);
         assert_eq!(b(Element::Cut(Cut::FeedPartial(3))), [0x1d, 0x56, 66, 3]);
         assert_eq!(
-            b(Element::DrawerKick { pin: 0, on: 25, off: 250 }),
+            b(Element::DrawerKick {
+                pin: 0,
+                on: 25,
+                off: 250
+            }),
             [0x1b, 0x70, 0, 25, 250]
         );
         assert_eq!(b(Element::StatusRequest(4)), [0x10, 0x04, 4]);
@@ -347,7 +371,10 @@ mod tests {
         );
         // 300 bytes of data: pL pH = 303 = 0x012f.
         let long = b(Element::Qr(QrCommand::Store(vec![b'9'; 300])));
-        assert_eq!(&long[..8], &[0x1d, 0x28, 0x6b, 0x2f, 0x01, 0x31, 0x50, 0x30]);
+        assert_eq!(
+            &long[..8],
+            &[0x1d, 0x28, 0x6b, 0x2f, 0x01, 0x31, 0x50, 0x30]
+        );
         assert_eq!(long.len(), 308);
     }
 

@@ -255,7 +255,11 @@ fn utc_now_string() -> String {
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
@@ -292,7 +296,9 @@ mod tests {
             dev.read_exact(&mut req).await.unwrap();
             assert_eq!(req, STATUS_REQUESTS);
             // Noise, then paper-out replies.
-            dev.write_all(&[0x00, 0xff, 0x1a, 0x32, 0x12, 0x72]).await.unwrap();
+            dev.write_all(&[0x00, 0xff, 0x1a, 0x32, 0x12, 0x72])
+                .await
+                .unwrap();
             dev
         });
         let s = p.status().await.unwrap();
@@ -314,7 +320,10 @@ mod tests {
         let (client, dev) = tokio::io::duplex(256);
         drop(dev);
         let mut p = EscPosPrinter::new(client, PrinterConfig::new(PaperWidth::Mm58));
-        assert_eq!(p.status().await.unwrap_err().kind(), PrinterErrorKind::Transport);
+        assert_eq!(
+            p.status().await.unwrap_err().kind(),
+            PrinterErrorKind::Transport
+        );
     }
 
     #[tokio::test]
@@ -337,6 +346,9 @@ mod tests {
         let out = p.print_receipt(&r).await.unwrap();
         assert!(matches!(out, PrintOutcome::NotSent(s) if s.cover_open));
         drop(p);
-        assert!(dev_task.await.unwrap().is_empty(), "nothing after the status request");
+        assert!(
+            dev_task.await.unwrap().is_empty(),
+            "nothing after the status request"
+        );
     }
 }

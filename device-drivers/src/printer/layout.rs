@@ -169,7 +169,9 @@ pub fn render_receipt(r: &Receipt, style: &ReceiptStyle) -> Result<Vec<u8>, Buil
     b.lf();
     b.line(&format!("追溯码 {}", group_code(&r.trace_code)));
     b.line("微信扫码查看来源");
-    b.align(Align::Left).feed(style.feed_before_cut).cut(style.cut);
+    b.align(Align::Left)
+        .feed(style.feed_before_cut)
+        .cut(style.cut);
     if style.open_drawer {
         b.drawer_kick(0, 50, 500);
     }
@@ -180,11 +182,18 @@ fn weight_text(w: Grams) -> String {
     format!("{}斤({}kg)", w.jin_string(), w.kg_string())
 }
 
-/// 58 mm: name and amount on one line, weight and unit price under it.
+/// 58 mm: name and amount on one line (a long name gets its own line, the amount the next),
+/// weight and unit price under it.
 fn lines_58(b: &mut EscPos, r: &Receipt, cols: usize) {
     b.line(&text::two_columns("品名", "金额(元)", cols));
     for l in &r.lines {
-        b.line(&text::two_columns(&l.product, &l.amount.yuan_string(), cols));
+        let amount = l.amount.yuan_string();
+        if text::columns(&l.product) + 1 + text::columns(&amount) > cols {
+            b.line(text::truncate(&l.product, cols));
+            b.line(&text::two_columns("", &amount, cols));
+        } else {
+            b.line(&text::two_columns(&l.product, &amount, cols));
+        }
         let detail = format!(
             "  {} x {}元/斤",
             weight_text(l.weight),
@@ -194,22 +203,22 @@ fn lines_58(b: &mut EscPos, r: &Receipt, cols: usize) {
     }
 }
 
-/// 80 mm: one row per product in five columns (16 + 8 + 9 + 7 + 8 = 48); a name too long for
+/// 80 mm: one row per product in five columns (14 + 8 + 9 + 8 + 9 = 48); a name too long for
 /// its column gets a row of its own above the numbers.
 fn lines_80(b: &mut EscPos, r: &Receipt) {
     let row = |name: &str, jin: &str, kg: &str, price: &str, amount: &str| {
         format!(
             "{}{}{}{}{}",
-            text::pad_right(name, 16),
+            text::pad_right(name, 14),
             text::pad_left(jin, 8),
             text::pad_left(kg, 9),
-            text::pad_left(price, 7),
-            text::pad_left(amount, 8)
+            text::pad_left(price, 8),
+            text::pad_left(amount, 9)
         )
     };
     b.line(&row("品名", "斤", "kg", "单价/斤", "金额"));
     for l in &r.lines {
-        let name = if text::columns(&l.product) > 15 {
+        let name = if text::columns(&l.product) > 13 {
             b.line(text::truncate(&l.product, 48));
             ""
         } else {
@@ -292,7 +301,11 @@ mod tests {
             }
             assert!(lines.iter().any(|l| l.contains("补打")));
             assert!(lines.iter().any(|l| l.contains("129.49")));
-            assert!(lines.iter().any(|l| l.contains("追溯码 0000 0000 0000 0000")));
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.contains("追溯码 0000 0000 0000 0000"))
+            );
         }
     }
 
@@ -301,11 +314,14 @@ mod tests {
         let r = test_receipt("https://t.example/q/1", "2026-11-22 11:50");
         let lines = text_lines(&render_receipt(&r, &ReceiptStyle::new(PaperWidth::Mm80)).unwrap());
         let row = lines.iter().find(|l| l.starts_with("鲜猪肉")).unwrap();
-        assert_eq!(row, "鲜猪肉(前腿)        2.47    1.234  16.00   39.49");
+        assert_eq!(row, "鲜猪肉(前腿)      2.47    1.234   16.00    39.49");
         assert_eq!(text::columns(row), 48);
         // The long name gets its own line, its numbers the next one.
-        let i = lines.iter().position(|l| l.starts_with("广东清远")).unwrap();
-        assert!(lines[i + 1].starts_with("                    3.00"));
+        let i = lines
+            .iter()
+            .position(|l| l.starts_with("广东清远"))
+            .unwrap();
+        assert!(lines[i + 1].starts_with("                  3.00"));
     }
 
     #[test]
@@ -314,6 +330,12 @@ mod tests {
         let lines = text_lines(&render_receipt(&r, &ReceiptStyle::new(PaperWidth::Mm58)).unwrap());
         assert!(lines.contains(&"鲜猪肉(前腿)               39.49".to_string()));
         assert!(lines.contains(&"  2.47斤(1.234kg) x 16.00元/斤".to_string()));
+        let i = lines
+            .iter()
+            .position(|l| l.starts_with("广东清远"))
+            .unwrap();
+        assert_eq!(lines[i], "广东清远走地鸡(已宰杀,去内脏)");
+        assert_eq!(lines[i + 1], format!("{}84.00", " ".repeat(27)));
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub mod qr;
 pub mod status;
 pub mod text;
 
+#[cfg(feature = "sim")]
+pub mod sim;
 
 pub use builder::{BuildError, EscPos, QrMode};
 pub use command::{Align, Cut, EcLevel, Element, QrCommand, Raster};

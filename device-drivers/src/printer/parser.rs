@@ -13,7 +13,7 @@
 //! character. [`Parser::position`] counts bytes consumed so far, so a caller can cut the raw
 //! stream at element boundaries (the simulator's `receipt-NNNN.bin`).
 
-use super::command::{Align, Cut, DLE, EOT, EcLevel, Element, ESC, FS, GS, QrCommand, Raster};
+use super::command::{Align, Cut, DLE, EOT, ESC, EcLevel, Element, FS, GS, QrCommand, Raster};
 use encoding_rs::GB18030;
 
 /// Largest raster image accepted (bytes of dot data); a bigger header is taken as garbage.
@@ -289,7 +289,9 @@ fn command(b: &[u8]) -> Step {
                     }
                     let (w, h) = (le16(b[4], b[5]), le16(b[6], b[7]));
                     let size = w * h;
-                    if b[3] > 3 && !(48..=51).contains(&b[3]) || size == 0 || size > MAX_RASTER_BYTES
+                    if b[3] > 3 && !(48..=51).contains(&b[3])
+                        || size == 0
+                        || size > MAX_RASTER_BYTES
                     {
                         return Step::Skip(3);
                     }

@@ -22,7 +22,12 @@ pub fn modules(data: &[u8], ec: EcLevel) -> Option<(Vec<bool>, usize)> {
 
 /// A `GS v 0` image of the QR for `data`, quiet zone included, at `module_size` dots per module
 /// or the largest smaller size that fits `max_dots`.
-pub fn raster(data: &[u8], module_size: u8, ec: EcLevel, max_dots: usize) -> Result<Raster, BuildError> {
+pub fn raster(
+    data: &[u8],
+    module_size: u8,
+    ec: EcLevel,
+    max_dots: usize,
+) -> Result<Raster, BuildError> {
     let too_long = || BuildError::QrTooLong {
         len: data.len(),
         ec,

@@ -9,9 +9,7 @@
 //! frame.
 
 /// The four requests, in the order [`PrinterStatus::from_replies`] expects their replies.
-pub const STATUS_REQUESTS: [u8; 12] = [
-    0x10, 0x04, 1, 0x10, 0x04, 2, 0x10, 0x04, 3, 0x10, 0x04, 4,
-];
+pub const STATUS_REQUESTS: [u8; 12] = [0x10, 0x04, 1, 0x10, 0x04, 2, 0x10, 0x04, 3, 0x10, 0x04, 4];
 
 /// Is `b` shaped like a `DLE EOT` reply?
 pub fn is_reply(b: u8) -> bool {
@@ -69,11 +67,17 @@ impl PrinterStatus {
         let base = 0b0001_0010u8;
         let set = |on: bool, mask: u8| if on { mask } else { 0 };
         [
-            base | set(self.offline || self.cover_open || self.paper_out || self.error, 0x08),
+            base | set(
+                self.offline || self.cover_open || self.paper_out || self.error,
+                0x08,
+            ),
             base | set(self.cover_open, 0x04) | set(self.paper_out, 0x20) | set(self.error, 0x40),
             base | set(self.cutter_error, 0x08)
                 | set(self.unrecoverable, 0x20)
-                | set(self.error && !self.cutter_error && !self.unrecoverable, 0x04),
+                | set(
+                    self.error && !self.cutter_error && !self.unrecoverable,
+                    0x04,
+                ),
             base | set(self.paper_near_end, 0x0c) | set(self.paper_out, 0x60),
         ]
     }

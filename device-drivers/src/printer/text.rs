@@ -113,13 +113,21 @@ mod tests {
     fn chinese_is_two_bytes_and_two_columns() {
         assert_eq!(encode("鲜猪肉"), vec![0xcf, 0xca, 0xd6, 0xed, 0xc8, 0xe2]);
         assert_eq!(columns("鲜猪肉 1.5kg"), 12);
-        assert_eq!(columns("：（）"), 6, "full-width punctuation is double-byte too");
+        assert_eq!(
+            columns("：（）"),
+            6,
+            "full-width punctuation is double-byte too"
+        );
     }
 
     #[test]
     fn unprintable_characters_are_replaced() {
         assert_eq!(encode("a\u{1b}b"), b"a?b");
-        assert_eq!(encode("😀"), b"?", "a four-byte GB18030 character has no glyph in the ROM");
+        assert_eq!(
+            encode("😀"),
+            b"?",
+            "a four-byte GB18030 character has no glyph in the ROM"
+        );
         assert!(!is_printable("x\n"));
         assert!(is_printable("补打 REPRINT"));
     }
@@ -136,7 +144,13 @@ mod tests {
     #[test]
     fn two_columns_keeps_the_amount() {
         assert_eq!(two_columns("合计", "29.64", 12), "合计   29.64");
-        assert_eq!(columns(&two_columns("很长很长很长的名字", "1234.00", 16)), 16);
-        assert_eq!(two_columns("很长很长很长的名字", "1234.00", 16), "很长很长 1234.00");
+        assert_eq!(
+            columns(&two_columns("很长很长很长的名字", "1234.00", 16)),
+            16
+        );
+        assert_eq!(
+            two_columns("很长很长很长的名字", "1234.00", 16),
+            "很长很长 1234.00"
+        );
     }
 }

@@ -14,7 +14,8 @@ fn sample_document() -> Vec<u8> {
         .align(Align::Left)
         .line("鲜猪肉  2.47斤  29.64");
     b.qr(b"https://t.example/q/1234", 6, EcLevel::Q).unwrap();
-    b.qr_raster(b"https://t.example/q/1234", 4, EcLevel::M, 384).unwrap();
+    b.qr_raster(b"https://t.example/q/1234", 4, EcLevel::M, 384)
+        .unwrap();
     b.push(&Element::StatusRequest(2));
     b.feed(4).cut(Cut::Partial).drawer_kick(0, 50, 500);
     b.into_bytes()
@@ -42,7 +43,9 @@ fn whole_document_parses_to_its_elements() {
     assert_eq!(els[0], Element::Init);
     assert!(els.contains(&Element::Text("湾区市场".into())));
     assert!(els.contains(&Element::ChineseMode(true)));
-    assert!(els.contains(&Element::Qr(QrCommand::Store(b"https://t.example/q/1234".to_vec()))));
+    assert!(els.contains(&Element::Qr(QrCommand::Store(
+        b"https://t.example/q/1234".to_vec()
+    ))));
     assert!(els.contains(&Element::Qr(QrCommand::ErrorCorrection(EcLevel::Q))));
     assert!(els.iter().any(|e| matches!(e, Element::Raster(_))));
     assert!(els.contains(&Element::StatusRequest(2)));
@@ -82,9 +85,18 @@ fn noise_between_commands_is_skipped_and_counted() {
 
 #[test]
 fn unknown_and_invalid_commands_are_skipped() {
-    let (els, stats) = parse_all(&[0x1b, 0x07, b'A', 0x1b, b'a', 9, 0x1d, b'!', 0x88, b'B', 0x10, 0x04, 9, 0x0a]);
+    let (els, stats) = parse_all(&[
+        0x1b, 0x07, b'A', 0x1b, b'a', 9, 0x1d, b'!', 0x88, b'B', 0x10, 0x04, 9, 0x0a,
+    ]);
     // A skipped command ends a text run, as any control byte does.
-    assert_eq!(els, vec![Element::Text("A".into()), Element::Text("B".into()), Element::LineFeed]);
+    assert_eq!(
+        els,
+        vec![
+            Element::Text("A".into()),
+            Element::Text("B".into()),
+            Element::LineFeed
+        ]
+    );
     assert_eq!(stats.unknown_bytes, 2 + 3 + 3 + 3);
     // Known-but-ignored commands are consumed whole: margin, ASB.
     let (els, stats) = parse_all(&[0x1d, b'L', 0, 0x0a, 0x1d, b'a', 0x0a, b'x']);
@@ -99,7 +111,10 @@ fn incomplete_command_waits_then_is_dropped_at_end() {
     assert_eq!(p.next_element(), None);
     assert_eq!(p.position(), 0);
     p.push(&[0x50, 0x30, b'A', b'B']);
-    assert_eq!(p.next_element(), Some(Element::Qr(QrCommand::Store(b"AB".to_vec()))));
+    assert_eq!(
+        p.next_element(),
+        Some(Element::Qr(QrCommand::Store(b"AB".to_vec())))
+    );
     assert_eq!(p.position(), 10);
     p.push(&[0x1b]);
     assert_eq!(p.finish(), None);
@@ -135,22 +150,47 @@ fn element() -> impl Strategy<Value = Element> {
         proptest::option::of(any::<u8>()).prop_map(Element::LineSpacing),
         any::<bool>().prop_map(Element::Bold),
         (0u8..3).prop_map(Element::Underline),
-        prop_oneof![Just(Align::Left), Just(Align::Center), Just(Align::Right)].prop_map(Element::Align),
+        prop_oneof![Just(Align::Left), Just(Align::Center), Just(Align::Right)]
+            .prop_map(Element::Align),
         (1u8..=8, 1u8..=8).prop_map(|(width, height)| Element::Size { width, height }),
         any::<bool>().prop_map(Element::Reverse),
         any::<bool>().prop_map(Element::ChineseMode),
         (1u8..=16).prop_map(|n| Element::Qr(QrCommand::ModuleSize(n))),
-        prop_oneof![Just(EcLevel::L), Just(EcLevel::M), Just(EcLevel::Q), Just(EcLevel::H)]
-            .prop_map(|e| Element::Qr(QrCommand::ErrorCorrection(e))),
-        proptest::collection::vec(any::<u8>(), 0..300).prop_map(|d| Element::Qr(QrCommand::Store(d))),
+        prop_oneof![
+            Just(EcLevel::L),
+            Just(EcLevel::M),
+            Just(EcLevel::Q),
+            Just(EcLevel::H)
+        ]
+        .prop_map(|e| Element::Qr(QrCommand::ErrorCorrection(e))),
+        proptest::collection::vec(any::<u8>(), 0..300)
+            .prop_map(|d| Element::Qr(QrCommand::Store(d))),
         Just(Element::Qr(QrCommand::Print)),
         Just(Element::Qr(QrCommand::Model(50))),
         (1u16..8, 1u16..16)
-            .prop_flat_map(|(w, h)| (Just(w), Just(h), proptest::collection::vec(any::<u8>(), usize::from(w * h))))
-            .prop_map(|(width_bytes, height, data)| Element::Raster(Raster { mode: 0, width_bytes, height, data })),
-        prop_oneof![Just(Cut::Full), Just(Cut::Partial), any::<u8>().prop_map(Cut::FeedPartial), any::<u8>().prop_map(Cut::FeedFull)]
-            .prop_map(Element::Cut),
-        (0u8..2, any::<u8>(), any::<u8>()).prop_map(|(pin, on, off)| Element::DrawerKick { pin, on, off }),
+            .prop_flat_map(|(w, h)| (
+                Just(w),
+                Just(h),
+                proptest::collection::vec(any::<u8>(), usize::from(w * h))
+            ))
+            .prop_map(|(width_bytes, height, data)| Element::Raster(Raster {
+                mode: 0,
+                width_bytes,
+                height,
+                data
+            })),
+        prop_oneof![
+            Just(Cut::Full),
+            Just(Cut::Partial),
+            any::<u8>().prop_map(Cut::FeedPartial),
+            any::<u8>().prop_map(Cut::FeedFull)
+        ]
+        .prop_map(Element::Cut),
+        (0u8..2, any::<u8>(), any::<u8>()).prop_map(|(pin, on, off)| Element::DrawerKick {
+            pin,
+            on,
+            off
+        }),
         (1u8..=4).prop_map(Element::StatusRequest),
     ]
 }
