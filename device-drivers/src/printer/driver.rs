@@ -351,4 +351,38 @@ mod tests {
             "nothing after the status request"
         );
     }
+
+    #[tokio::test]
+    async fn fault_after_the_job_makes_it_uncertain() {
+        let (client, mut dev) = tokio::io::duplex(1 << 16);
+        let r = test_receipt("https://t.example/q/1", "x");
+        let job = render_receipt(&r, &ReceiptStyle::new(PaperWidth::Mm80)).unwrap();
+        let job_len = job.len();
+        let dev_task = tokio::spawn(async move {
+            let mut req = [0u8; 12];
+            dev.read_exact(&mut req).await.unwrap();
+            dev.write_all(&PrinterStatus::default().to_replies())
+                .await
+                .unwrap();
+            let mut got = vec![0u8; job_len + 12];
+            dev.read_exact(&mut got).await.unwrap();
+            // The paper ran out while printing.
+            let out = PrinterStatus {
+                paper_out: true,
+                ..Default::default()
+            };
+            dev.write_all(&out.to_replies()).await.unwrap();
+            got
+        });
+        let mut p = EscPosPrinter::new(client, PrinterConfig::new(PaperWidth::Mm80));
+        let out = p.print_receipt(&r).await.unwrap();
+        assert!(
+            matches!(out, PrintOutcome::Uncertain(s) if s.paper_out),
+            "{out:?}"
+        );
+        assert!(!out.printed());
+        let got = dev_task.await.unwrap();
+        assert_eq!(&got[..job_len], job.as_slice());
+        assert_eq!(&got[job_len..], &STATUS_REQUESTS);
+    }
 }

@@ -33,6 +33,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::broadcast;
 
+/// Largest job kept for `receipt-NNNN.bin`; a stream that never cuts keeps its newest bytes.
+const MAX_JOB_BYTES: usize = 8 << 20;
+
 /// Slow consumption: at most `bytes` read every `every`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SlowConsumption {
@@ -267,6 +270,12 @@ impl PrinterSim {
             };
             received += n as u64;
             raw.extend_from_slice(&buf[..n]);
+            if raw.len() > MAX_JOB_BYTES {
+                // A stream that never cuts: keep only the newest bytes of the job.
+                let drop = raw.len() - MAX_JOB_BYTES;
+                raw.drain(..drop);
+                raw_base += drop as u64;
+            }
             parser.push(&buf[..n]);
             while let Some(e) = parser.next_element() {
                 match e {
@@ -280,7 +289,7 @@ impl PrinterSim {
                     }
                     Element::Cut(_) => {
                         let end = parser.position();
-                        let take = usize::try_from(end - raw_base)
+                        let take = usize::try_from(end.saturating_sub(raw_base))
                             .unwrap_or(raw.len())
                             .min(raw.len());
                         let job: Vec<u8> = raw.drain(..take).collect();

@@ -18,6 +18,9 @@ use crate::printer::text::char_columns;
 
 const DEFAULT_SPACING: usize = 30;
 const MARGIN: usize = 16;
+/// Longest receipt drawn (4 m of paper at 8 dots/mm): garbage full of feeds must not exhaust
+/// memory; what lies beyond is not drawn.
+pub const MAX_PAGE_DOTS: usize = 32_000;
 
 #[derive(Clone, Copy)]
 struct Cell {
@@ -161,7 +164,7 @@ impl Page {
     }
 
     fn advance(&mut self, dots: usize) {
-        self.height += dots;
+        self.height = (self.height + dots).min(MAX_PAGE_DOTS);
         if self.draw {
             self.dots.resize(self.width * self.height, 0);
         }
@@ -196,7 +199,9 @@ impl Page {
         }
         let line = std::mem::take(&mut self.line);
         let lw = std::mem::take(&mut self.line_w);
-        self.text.push(line.iter().map(|c| c.ch).collect());
+        if self.height < MAX_PAGE_DOTS {
+            self.text.push(line.iter().map(|c| c.ch).collect());
+        }
         let tallest = line.iter().map(Cell::height).max().unwrap_or(24);
         let top = self.height;
         let pitch = self.pitch(tallest);
