@@ -9,8 +9,7 @@
 
 use device_drivers::printer::sim::{PrinterSim, PrinterSimEvent, PrinterSimOptions};
 use device_drivers::printer::{
-    EscPosPrinter, PaperWidth, PrinterConfig, QrMode, ReceiptPrinter, render_receipt,
-    test_receipt,
+    EscPosPrinter, PaperWidth, PrinterConfig, QrMode, ReceiptPrinter, render_receipt, test_receipt,
 };
 use std::time::{Duration, Instant};
 
@@ -36,9 +35,13 @@ async fn run(width: PaperWidth, qr: QrMode) {
         render_png: false,
         ..Default::default()
     };
-    let sim = PrinterSim::bind(&"tcp://127.0.0.1:0".parse().expect("uri"), dir.path().into(), opts)
-        .await
-        .expect("bind");
+    let sim = PrinterSim::bind(
+        &"tcp://127.0.0.1:0".parse().expect("uri"),
+        dir.path().into(),
+        opts,
+    )
+    .await
+    .expect("bind");
     let uri = sim.uri().expect("uri");
     let mut events = sim.handle().subscribe();
     tokio::spawn(sim.run());
@@ -49,7 +52,10 @@ async fn run(width: PaperWidth, qr: QrMode) {
     let mut config = PrinterConfig::new(width);
     config.style.qr_mode = qr;
     let mut printer = EscPosPrinter::new(stream, config);
-    let receipt = test_receipt("https://trace.example.cn/t/4407011234567890#v1", "2026-11-22 11:50");
+    let receipt = test_receipt(
+        "https://trace.example.cn/t/4407011234567890#v1",
+        "2026-11-22 11:50",
+    );
 
     let mut cut = Vec::with_capacity(N);
     let mut build = Vec::with_capacity(N);
@@ -73,7 +79,10 @@ async fn run(width: PaperWidth, qr: QrMode) {
     let mut full = Vec::with_capacity(N);
     for i in 0..WARMUP + N {
         let t0 = Instant::now();
-        let out = printer.print_receipt(&receipt).await.expect("print_receipt");
+        let out = printer
+            .print_receipt(&receipt)
+            .await
+            .expect("print_receipt");
         let done = t0.elapsed();
         assert!(out.printed());
         loop {

@@ -164,6 +164,12 @@ async fn driver_over_a_pty_pair() {
     let job = render_receipt(&receipt, &p.config().style).unwrap();
     let bin = std::fs::read(&r.bin_path).unwrap();
     assert!(bin.ends_with(&job), "the .bin ends with the job bytes");
+    // Closing the port is the end of the stream for the simulator (EIO on the pty master).
+    drop(p);
+    match next_event(&mut sim.events).await {
+        PrinterSimEvent::Disconnected { mid_job, .. } => assert!(!mid_job),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]

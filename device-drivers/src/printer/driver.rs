@@ -385,4 +385,17 @@ mod tests {
         assert_eq!(&got[..job_len], job.as_slice());
         assert_eq!(&got[job_len..], &STATUS_REQUESTS);
     }
+
+    #[tokio::test]
+    async fn without_readback_the_job_is_only_sent() {
+        let (client, mut dev) = tokio::io::duplex(1 << 16);
+        let mut config = PrinterConfig::new(PaperWidth::Mm58);
+        config.status_readback = false;
+        let mut p = EscPosPrinter::new(client, config);
+        assert_eq!(p.print_job(b"\x1b@hi\n").await.unwrap(), PrintOutcome::Sent);
+        drop(p);
+        let mut got = Vec::new();
+        dev.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"\x1b@hi\n");
+    }
 }

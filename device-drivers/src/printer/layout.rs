@@ -183,54 +183,67 @@ fn weight_text(w: Grams) -> String {
 }
 
 /// 58 mm: name and amount on one line (a long name gets its own line, the amount the next),
-/// weight and unit price under it.
+/// weight and unit price under it. Numbers are never cut: what does not fit moves to a line of
+/// its own.
 fn lines_58(b: &mut EscPos, r: &Receipt, cols: usize) {
     b.line(&text::two_columns("品名", "金额(元)", cols));
     for l in &r.lines {
-        let amount = l.amount.yuan_string();
-        if text::columns(&l.product) + 1 + text::columns(&amount) > cols {
-            b.line(text::truncate(&l.product, cols));
-            b.line(&text::two_columns("", &amount, cols));
-        } else {
-            b.line(&text::two_columns(&l.product, &amount, cols));
-        }
-        let detail = format!(
-            "  {} x {}元/斤",
-            weight_text(l.weight),
-            l.unit_price.yuan_string()
-        );
-        b.line(text::truncate(&detail, cols));
+        item_lines(b, l, cols);
+    }
+}
+
+fn item_lines(b: &mut EscPos, l: &ReceiptLine, cols: usize) {
+    let amount = l.amount.yuan_string();
+    if text::columns(&l.product) + 1 + text::columns(&amount) > cols {
+        b.line(text::truncate(&l.product, cols));
+        b.line(&text::two_columns("", &amount, cols));
+    } else {
+        b.line(&text::two_columns(&l.product, &amount, cols));
+    }
+    let weight = format!("  {}", weight_text(l.weight));
+    let price = format!("x {}元/斤", l.unit_price.yuan_string());
+    if text::columns(&weight) + 1 + text::columns(&price) <= cols {
+        b.line(&format!("{weight} {price}"));
+    } else {
+        b.line(&weight);
+        b.line(&format!("  {price}"));
     }
 }
 
 /// 80 mm: one row per product in five columns (14 + 8 + 9 + 8 + 9 = 48); a name too long for
-/// its column gets a row of its own above the numbers.
+/// its column gets a row of its own above the numbers, and a number too wide for its column
+/// switches that product to the 58 mm form, so no digit is ever cut off.
 fn lines_80(b: &mut EscPos, r: &Receipt) {
-    let row = |name: &str, jin: &str, kg: &str, price: &str, amount: &str| {
+    const W: [usize; 5] = [14, 8, 9, 8, 9];
+    let row = |f: [&str; 5]| {
         format!(
             "{}{}{}{}{}",
-            text::pad_right(name, 14),
-            text::pad_left(jin, 8),
-            text::pad_left(kg, 9),
-            text::pad_left(price, 8),
-            text::pad_left(amount, 9)
+            text::pad_right(f[0], W[0]),
+            text::pad_left(f[1], W[1]),
+            text::pad_left(f[2], W[2]),
+            text::pad_left(f[3], W[3]),
+            text::pad_left(f[4], W[4])
         )
     };
-    b.line(&row("品名", "斤", "kg", "单价/斤", "金额"));
+    b.line(&row(["品名", "斤", "kg", "单价/斤", "金额"]));
     for l in &r.lines {
-        let name = if text::columns(&l.product) > 13 {
+        let nums = [
+            l.weight.jin_string(),
+            l.weight.kg_string(),
+            l.unit_price.yuan_string(),
+            l.amount.yuan_string(),
+        ];
+        if nums.iter().zip(&W[1..]).any(|(n, w)| text::columns(n) > *w) {
+            item_lines(b, l, 48);
+            continue;
+        }
+        let name = if text::columns(&l.product) > W[0] - 1 {
             b.line(text::truncate(&l.product, 48));
             ""
         } else {
             l.product.as_str()
         };
-        b.line(&row(
-            name,
-            &l.weight.jin_string(),
-            &l.weight.kg_string(),
-            &l.unit_price.yuan_string(),
-            &l.amount.yuan_string(),
-        ));
+        b.line(&row([name, &nums[0], &nums[1], &nums[2], &nums[3]]));
     }
 }
 
@@ -354,5 +367,82 @@ mod tests {
     fn code_grouping() {
         assert_eq!(group_code("12345678901"), "1234 5678 901");
         assert_eq!(group_code(""), "");
+    }
+
+    use crate::printer::command::QrCommand;
+    use proptest::prelude::*;
+
+    fn name() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                (0x20u8..0x7f).prop_map(char::from),
+                (0x4e00u32..0x9fa5).prop_map(|c| char::from_u32(c).unwrap_or('中')),
+            ],
+            0..30,
+        )
+        .prop_map(|v| v.into_iter().collect())
+    }
+
+    fn line() -> impl Strategy<Value = ReceiptLine> {
+        (
+            name(),
+            0i64..10_000_000_000,
+            0i64..100_000_000_000,
+            0i64..10_000_000_000_000,
+        )
+            .prop_map(|(product, g, p, a)| ReceiptLine {
+                product,
+                weight: Grams(g),
+                unit_price: Fen(p),
+                amount: Fen(a),
+            })
+    }
+
+    proptest! {
+        /// Any receipt: parses back with no unknown bytes, no line wider than the paper, every
+        /// product name (as far as it fits) and amount present, and the QR carries the URL.
+        #[test]
+        fn any_receipt_fits_and_round_trips(
+            lines in proptest::collection::vec(line(), 0..8),
+            market in name(),
+            reprint in any::<bool>(),
+            total in 0i64..100_000_000_000_000,
+            wide in any::<bool>(),
+            raster in any::<bool>(),
+        ) {
+            let width = if wide { PaperWidth::Mm80 } else { PaperWidth::Mm58 };
+            let mut style = ReceiptStyle::new(width);
+            style.qr_mode = if raster { QrMode::Raster } else { QrMode::Native };
+            let r = Receipt {
+                market,
+                lines: lines.clone(),
+                total: Fen(total),
+                qr_url: "https://t.example/q/00112233".into(),
+                trace_code: "0011223344556677".into(),
+                reprint,
+                ..Default::default()
+            };
+            let bytes = render_receipt(&r, &style).unwrap();
+            let printed = text_lines(&bytes);
+            for l in &printed {
+                prop_assert!(text::columns(l) <= width.columns(), "{:?}", l);
+            }
+            for l in &lines {
+                let shown = text::truncate(&l.product, 13.min(width.columns()));
+                prop_assert!(printed.iter().any(|p| p.contains(shown.trim_end())));
+                // Every number is printed whole.
+                for n in [l.amount.yuan_string(), l.unit_price.yuan_string(), l.weight.jin_string(), l.weight.kg_string()] {
+                    prop_assert!(printed.iter().any(|p| p.contains(&n)), "{} missing", n);
+                }
+            }
+            prop_assert!(printed.iter().any(|p| p.contains(&Fen(total).yuan_string())));
+            let (els, _) = parse_all(&bytes);
+            if raster {
+                prop_assert!(els.iter().any(|e| matches!(e, Element::Raster(_))));
+            } else {
+                let url = b"https://t.example/q/00112233".to_vec();
+                prop_assert!(els.contains(&Element::Qr(QrCommand::Store(url))));
+            }
+        }
     }
 }

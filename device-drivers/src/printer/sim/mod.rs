@@ -129,6 +129,37 @@ pub enum PrinterSimError {
     Accept(std::io::Error),
 }
 
+/// A printer state from fault names, comma-separated, for the `sim printer` command line:
+/// `paper-out`, `paper-near-end`, `cover-open`, `offline`, `error`, `cutter-error`; empty or
+/// `none` is a healthy printer.
+pub fn parse_faults(s: &str) -> Result<PrinterStatus, String> {
+    let mut st = PrinterStatus::default();
+    for name in s
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && *n != "none")
+    {
+        match name {
+            "paper-out" => st.paper_out = true,
+            "paper-near-end" => st.paper_near_end = true,
+            "cover-open" => st.cover_open = true,
+            "offline" => st.offline = true,
+            "error" => st.error = true,
+            "cutter-error" => {
+                st.error = true;
+                st.cutter_error = true;
+            }
+            other => {
+                return Err(format!(
+                    "unknown printer fault {other:?}; known: paper-out, paper-near-end, \
+                     cover-open, offline, error, cutter-error"
+                ));
+            }
+        }
+    }
+    Ok(st)
+}
+
 /// Changes the simulated printer's state and watches what it does.
 #[derive(Clone, Debug)]
 pub struct PrinterSimHandle {
@@ -277,14 +308,15 @@ impl PrinterSim {
                 raw_base += drop as u64;
             }
             parser.push(&buf[..n]);
+            // Replies to the status requests in this read, sent together after it.
+            let mut replies = Vec::new();
             while let Some(e) = parser.next_element() {
                 match e {
                     Element::StatusRequest(k) => {
                         if !self.opts.mute_status
                             && let Some(r) = self.handle.state().reply(k)
-                            && conn.write_all(&[r]).await.is_err()
                         {
-                            break;
+                            replies.push(r);
                         }
                     }
                     Element::Cut(_) => {
@@ -317,6 +349,9 @@ impl PrinterSim {
                         page.apply(&other);
                     }
                 }
+            }
+            if !replies.is_empty() && conn.write_all(&replies).await.is_err() {
+                break;
             }
             if let Some(s) = self.opts.slow {
                 tokio::time::sleep(s.every).await;
@@ -379,4 +414,61 @@ pub async fn run_printer_sim(
         "ESC/POS printer simulator listening"
     );
     sim.run().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::printer::builder::EscPos;
+    use crate::printer::command::{Align, EcLevel};
+
+    #[test]
+    fn fault_names() {
+        let s = parse_faults("paper-out, cover-open").unwrap();
+        assert!(s.paper_out && s.cover_open && !s.offline);
+        assert_eq!(parse_faults("none").unwrap(), PrinterStatus::default());
+        assert!(parse_faults("jammed").unwrap_err().contains("paper-out"));
+    }
+
+    fn ink(img: &image::GrayImage) -> usize {
+        img.pixels().filter(|p| p.0[0] == 0).count()
+    }
+
+    #[test]
+    fn without_a_font_characters_are_boxes_of_their_width() {
+        let mut b = EscPos::new();
+        b.line("猪a");
+        let (els, _) = crate::printer::parser::parse_all(b.bytes());
+        let mut page = render::Page::new(384, None, true);
+        for e in &els {
+            page.apply(e);
+        }
+        let cut = page.cut();
+        assert_eq!(cut.text, vec!["猪a".to_string()]);
+        let img = cut.image.unwrap();
+        // Row 2 of the line holds the top edges: 24-4 dots for 猪, 12-4 for a.
+        let row: usize = (0..384)
+            .filter(|&x| img.get_pixel(x + 16, 16 + 2).0[0] == 0)
+            .count();
+        assert_eq!(row, 20 + 8);
+    }
+
+    #[test]
+    fn native_qr_is_drawn_at_its_module_size_and_centred() {
+        let mut b = EscPos::new();
+        b.align(Align::Center).qr(b"HELLO", 4, EcLevel::L).unwrap();
+        let (els, _) = crate::printer::parser::parse_all(b.bytes());
+        let mut page = render::Page::new(384, None, true);
+        for e in &els {
+            page.apply(e);
+        }
+        let cut = page.cut();
+        assert_eq!(cut.qr_payloads, vec![b"HELLO".to_vec()]);
+        let img = cut.image.unwrap();
+        // Version 1 is 21 modules: 84 dots high, centred: (384 - 84) / 2 = 150 dots of margin.
+        assert_eq!(img.height(), 84 + 32);
+        assert!(ink(&img) > 0);
+        assert_eq!(img.get_pixel(16 + 150, 16).0[0], 0, "finder pattern corner");
+        assert_eq!(img.get_pixel(16 + 149, 16).0[0], 255);
+    }
 }
