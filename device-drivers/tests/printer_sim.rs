@@ -164,6 +164,17 @@ async fn driver_over_a_pty_pair() {
     let job = render_receipt(&receipt, &p.config().style).unwrap();
     let bin = std::fs::read(&r.bin_path).unwrap();
     assert!(bin.ends_with(&job), "the .bin ends with the job bytes");
+    // Raster data is arbitrary binary (XON/XOFF, NUL, 0xFF…): the pty must carry it untouched.
+    let mut style = p.config().style;
+    style.qr_mode = QrMode::Raster;
+    let raster_job = render_receipt(&receipt, &style).unwrap();
+    assert!(p.print_job(&raster_job).await.unwrap().printed());
+    let r = next_receipt(&mut sim.events).await;
+    assert_eq!(r.rasters, 1);
+    assert_eq!(
+        decode_qr_from_png(r.png_path.as_ref().unwrap()),
+        vec![URL.to_string()]
+    );
     // Closing the port is the end of the stream for the simulator (EIO on the pty master).
     drop(p);
     match next_event(&mut sim.events).await {
