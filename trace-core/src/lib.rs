@@ -16,11 +16,21 @@ pub mod entry;
 pub mod event;
 pub mod hash;
 pub mod ids;
+#[cfg(test)]
+mod proptests;
+pub mod ticket;
 pub mod units;
+pub mod wire;
+
+pub use wire::topics;
 
 pub use canonical::{CanonicalError, canonical_bytes};
 pub use entry::{Entry, EntryDraft, Timestamp};
 pub use event::Event;
+pub use event::{EventError, VOCABULARY_VERSION};
 pub use hash::{Digest, HashAlg};
-pub use ids::DeviceId;
-pub use units::{Fen, Grams};
+pub use ids::{CreditCode, DeviceId, RegionCode, ResidentId};
+pub use ticket::{TicketCode, TicketCodec};
+pub use ulid::Ulid;
+pub use units::{Fen, Grams, PriceUnit};
+pub use wire::{Ack, DeviceState, DownlinkDoc, EntryBatch, SeqRange, WIRE_VERSION};
