@@ -33,14 +33,14 @@ impl RecallAlert {
         check::non_empty("alert_id", &self.alert_id)?;
         check::non_empty("product", &self.product)?;
         check::non_empty("reason", &self.reason)?;
-        if let Some(l) = self.level {
-            if !(1..=3).contains(&l) {
-                return Err(EventError::Contradiction {
-                    field: "level".into(),
-                    value: l.to_string(),
-                    what: "level outside 1-3",
-                });
-            }
+        if let Some(l) = self.level
+            && !(1..=3).contains(&l)
+        {
+            return Err(EventError::Contradiction {
+                field: "level".into(),
+                value: l.to_string(),
+                what: "level outside 1-3",
+            });
         }
         Ok(())
     }

@@ -35,7 +35,7 @@ mod market;
 mod production;
 mod registry;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 /// Re-exported here because sale lines name it; it lives with the price arithmetic.
 pub use crate::units::PriceUnit;

@@ -16,6 +16,7 @@ fn damm_known_vector() {
 }
 
 #[test]
+#[allow(clippy::needless_range_loop)] // indices are the quasigroup's elements
 fn damm_table_is_a_weakly_totally_antisymmetric_quasigroup() {
     for a in 0..10 {
         assert_eq!(DAMM[a][a], 0, "diagonal");
