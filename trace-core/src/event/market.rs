@@ -74,8 +74,13 @@ pub struct SaleTicket {
 }
 
 impl SaleTicket {
+    /// The ticket code, parsed (for decoding its counter or printing it grouped).
+    pub fn code(&self) -> Result<crate::ticket::TicketCode, crate::ticket::TicketCodeError> {
+        crate::ticket::TicketCode::parse(&self.ticket_code)
+    }
+
     pub fn validate(&self) -> Result<(), EventError> {
-        crate::ticket::TicketCode::parse(&self.ticket_code)?;
+        self.code()?;
         check::non_empty_list("lines", &self.lines)?;
         let mut sum: i128 = 0;
         for (i, line) in self.lines.iter().enumerate() {
