@@ -74,7 +74,7 @@ pub(crate) fn event() -> impl Strategy<Value = Event> {
         });
     prop_oneof![
         sale,
-        proptest::sample::select(crate::event::tests::samples())
+        proptest::sample::select(crate::event::samples::samples())
     ]
 }
 

@@ -35,7 +35,10 @@ mod market;
 mod production;
 mod registry;
 #[cfg(test)]
-pub(crate) mod tests;
+#[cfg(test)]
+pub(crate) mod samples;
+#[cfg(test)]
+mod tests;
 
 /// Re-exported here because sale lines name it; it lives with the price arithmetic.
 pub use crate::units::PriceUnit;
