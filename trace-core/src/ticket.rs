@@ -83,13 +83,13 @@ pub enum TicketCodecError {
 pub struct TicketCode([u8; 20]);
 
 impl TicketCode {
-    /// Parse a code as a person typed it: spaces and dashes between digits are ignored.
-    /// Positions in errors count characters of the input, from 1.
+    /// Parse a code as a person typed it: spaces (also the full-width one), tabs and dashes
+    /// anywhere are ignored. Positions in errors count characters of the input, from 1.
     pub fn parse(s: &str) -> Result<TicketCode, TicketCodeError> {
         let mut digits = Vec::with_capacity(20);
-        for (i, ch) in s.trim().chars().enumerate() {
+        for (i, ch) in s.chars().enumerate() {
             match ch {
-                ' ' | '-' | '\u{3000}' => {}
+                ' ' | '-' | '\t' | '\u{3000}' => {}
                 '0'..='9' => digits.push(ch as u8 - b'0'),
                 _ => {
                     return Err(TicketCodeError::NotDigit {
@@ -239,7 +239,9 @@ impl TicketCodec {
         Ok(TicketCode::assemble(self.device_no, x))
     }
 
-    /// The counter a code of this device was minted from.
+    /// The counter a code of this device was minted from. Every well-formed code of the device
+    /// decodes to some counter (the permutation is onto); whether that counter was ever issued is
+    /// for the ledger to say, so a lookup must also find the entry.
     pub fn decode(&self, code: &TicketCode) -> Result<u64, TicketCodecError> {
         let found = code.device_no();
         if found != self.device_no {

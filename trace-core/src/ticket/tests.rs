@@ -62,6 +62,14 @@ fn grouped_and_typed_forms() {
     assert_eq!(TicketCode::parse(&g).unwrap(), code);
     let dashed = format!("{}-{}", &code.to_string()[..10], &code.to_string()[10..]);
     assert_eq!(TicketCode::parse(&dashed).unwrap(), code);
+    assert_eq!(TicketCode::parse(&format!(" {g}\t")).unwrap(), code);
+    assert_eq!(
+        TicketCode::parse(" 1x"),
+        Err(TicketCodeError::NotDigit {
+            position: 3,
+            ch: 'x'
+        })
+    );
     let json = serde_json::to_string(&code).unwrap();
     assert_eq!(json, format!("\"{code}\""));
     assert_eq!(serde_json::from_str::<TicketCode>(&json).unwrap(), code);
