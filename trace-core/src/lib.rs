@@ -9,6 +9,15 @@
 //! canonical bytes, hence its hash), or the cloud would quarantine honest devices. Keeping that
 //! agreement in a crate with no I/O, no async runtime and property tests on every wire type makes
 //! it cheap to check and impossible to drift.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`ids`] | `DeviceId`, 统一社会信用代码 [`CreditCode`], 身份证号 [`ResidentId`], GB/T 2260 [`RegionCode`], masks |
+//! | [`units`] | [`Fen`], [`Grams`], parsing of typed 元/斤/kg, line amounts with a documented rounding rule |
+//! | [`event`] | the event vocabulary v1 (32 kinds, `Event::KINDS`) and `Event::validate` |
+//! | [`entry`], [`canonical`], [`hash`] | the sealed entry, its canonical bytes, SHA-256/SM3 chain |
+//! | [`ticket`] | 20-digit receipt trace codes: device number + keyed permutation + Damm check digit |
+//! | [`wire`] | sync messages, the lz4 envelope, detached Ed25519/SM2 signatures, MQTT [`topics`] |
 #![forbid(unsafe_code)]
 
 pub mod canonical;
@@ -16,11 +25,21 @@ pub mod entry;
 pub mod event;
 pub mod hash;
 pub mod ids;
+#[cfg(test)]
+mod proptests;
+pub mod ticket;
 pub mod units;
+pub mod wire;
+
+pub use wire::topics;
 
 pub use canonical::{CanonicalError, canonical_bytes};
 pub use entry::{Entry, EntryDraft, Timestamp};
 pub use event::Event;
+pub use event::{EventError, VOCABULARY_VERSION};
 pub use hash::{Digest, HashAlg};
-pub use ids::DeviceId;
-pub use units::{Fen, Grams};
+pub use ids::{CreditCode, DeviceId, RegionCode, ResidentId};
+pub use ticket::{TicketCode, TicketCodec};
+pub use ulid::Ulid;
+pub use units::{Fen, Grams, PriceUnit};
+pub use wire::{Ack, DeviceState, DownlinkDoc, EntryBatch, SeqRange, WIRE_VERSION};

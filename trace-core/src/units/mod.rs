@@ -3,6 +3,12 @@
 //! No floats: a float cannot represent 0.1 元 exactly, and sums of prices must reconcile to the
 //! fen across edge, cloud and the regulator's uplink.
 
+mod parse;
+mod price;
+
+pub use parse::{ParseAmountError, WeightUnit};
+pub use price::{PriceError, PriceUnit, Quantity, line_amount};
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -49,6 +55,17 @@ impl Grams {
     }
 }
 
+impl fmt::Display for Grams {
+    /// Grams below 1 kg as `750 g`, heavier as kg with three decimals (`1.234 kg`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.unsigned_abs() < 1000 {
+            write!(f, "{} g", self.0)
+        } else {
+            write!(f, "{} kg", self.kg_string())
+        }
+    }
+}
+
 /// `value / unit` shown with two decimals, rounded half away from zero, integers only.
 fn fixed_2(value: i64, unit: i64) -> String {
     let sign = if value < 0 { "-" } else { "" };
@@ -69,5 +86,9 @@ mod tests {
         assert_eq!(Grams(1234).jin_string(), "2.47");
         assert_eq!(Grams(500).jin_string(), "1.00");
         assert_eq!(Grams(1234).kg_string(), "1.234");
+        assert_eq!(Grams(750).to_string(), "750 g");
+        assert_eq!(Grams(1234).to_string(), "1.234 kg");
+        assert_eq!(Fen(1230).to_string(), "¥12.30");
+        assert_eq!(Grams(-250).jin_string(), "-0.50");
     }
 }

@@ -1,4 +1,17 @@
-//! Identifiers.
+//! Identifiers: boxes ([`DeviceId`]), legal and natural persons ([`CreditCode`], [`ResidentId`]),
+//! regions ([`RegionCode`]) and display masks for personal numbers.
+//!
+//! Ledger entry ids are [`ulid::Ulid`] (`Ulid::generate()`): sortable by creation time and unique
+//! without coordination, so a box mints them offline.
+
+mod entity;
+mod mask;
+mod region;
+
+pub use entity::{CreditCode, EntityIdError, ResidentId};
+pub use mask::{mask_middle, mask_phone, mask_resident_id};
+pub use region::{RegionCode, RegionCodeError};
+pub use ulid::Ulid;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
