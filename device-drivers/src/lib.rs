@@ -11,3 +11,5 @@
 
 #[cfg(feature = "sim")]
 pub mod sim;
+
+pub mod coder;
