@@ -139,7 +139,9 @@ mod tests {
     fn config_is_tagged_by_protocol_and_rejects_unknown_keys() {
         let c: CoderConfig =
             serde_json::from_str(r#"{"protocol":"tij","machine":7,"reply_timeout":500}"#).unwrap();
-        let CoderConfig::Tij(t) = &c else { panic!("{c:?}") };
+        let CoderConfig::Tij(t) = &c else {
+            panic!("{c:?}")
+        };
         assert_eq!(t.machine, 7);
         assert_eq!(t.reply_timeout.as_millis(), 500);
         assert_eq!(c.protocol(), CoderProtocol::Tij);

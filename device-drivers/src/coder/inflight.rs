@@ -153,8 +153,14 @@ mod tests {
         for c in ["a", "b", "c", "d"] {
             f.push(c);
         }
-        assert_eq!(f.confirm(PrintEvidence::PrintCounter(10)).unwrap(), Vec::<&str>::new());
-        assert_eq!(f.confirm(PrintEvidence::PrintCounter(12)).unwrap(), vec!["a", "b"]);
+        assert_eq!(
+            f.confirm(PrintEvidence::PrintCounter(10)).unwrap(),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            f.confirm(PrintEvidence::PrintCounter(12)).unwrap(),
+            vec!["a", "b"]
+        );
         assert_eq!(f.len(), 2);
         assert_eq!(f.scrap_all(), vec!["c", "d"]);
     }
@@ -167,7 +173,10 @@ mod tests {
         f.push("c");
         assert_eq!(f.refuse_last(2), vec!["b", "c"]);
         assert_eq!(f.push("d"), 2);
-        assert_eq!(f.confirm(PrintEvidence::PrintCounter(2)).unwrap(), vec!["a", "d"]);
+        assert_eq!(
+            f.confirm(PrintEvidence::PrintCounter(2)).unwrap(),
+            vec!["a", "d"]
+        );
     }
 
     #[test]
@@ -196,7 +205,15 @@ mod tests {
             next_position: 21,
         });
         f.push("x");
-        assert_eq!(f.confirm(PrintEvidence::LastPrintedIndex(10)).unwrap().len(), 0);
-        assert_eq!(f.confirm(PrintEvidence::LastPrintedIndex(21)).unwrap(), vec!["x"]);
+        assert_eq!(
+            f.confirm(PrintEvidence::LastPrintedIndex(10))
+                .unwrap()
+                .len(),
+            0
+        );
+        assert_eq!(
+            f.confirm(PrintEvidence::LastPrintedIndex(21)).unwrap(),
+            vec!["x"]
+        );
     }
 }

@@ -30,12 +30,12 @@
 //! ```
 
 mod any;
-#[cfg(test)]
-mod testutil;
-mod lines;
 mod error;
 mod inflight;
+mod lines;
 mod link;
+#[cfg(test)]
+mod testutil;
 mod types;
 
 pub mod imaje;
@@ -113,7 +113,10 @@ pub(crate) fn check_code(code: &str, forbidden: &[char], max_len: usize) -> Resu
             code.len()
         )));
     }
-    if let Some(c) = code.chars().find(|c| c.is_control() || forbidden.contains(c)) {
+    if let Some(c) = code
+        .chars()
+        .find(|c| c.is_control() || forbidden.contains(c))
+    {
         return Err(CoderError::Invalid(format!(
             "code {code:?} contains {c:?}, which this protocol cannot carry"
         )));

@@ -47,7 +47,9 @@ impl std::str::FromStr for CoderProtocol {
         CoderProtocol::ALL
             .into_iter()
             .find(|p| p.name() == s)
-            .ok_or_else(|| format!("unknown coder protocol {s:?}; one of zipher, tij, imaje-9040, text-tcp"))
+            .ok_or_else(|| {
+                format!("unknown coder protocol {s:?}; one of zipher, tij, imaje-9040, text-tcp")
+            })
     }
 }
 

@@ -2,13 +2,11 @@
 //! the evidence. The protocol has no buffer-count command we know of, so the count is derived
 //! from the coder's own counter: codes queued since the last clear minus prints since then.
 
-use super::protocol::{
-    ImajeCodec, ImajeReply, ImajeRequest, cmd, mode, nak, parse_counter,
-};
+use super::protocol::{ImajeCodec, ImajeReply, ImajeRequest, cmd, mode, nak, parse_counter};
 use crate::coder::link::Link;
 use crate::coder::{
-    Baseline, Coder, CoderError, CoderFault, CoderProtocol, CoderState, CoderStatus,
-    PrintEvidence, QueueOutcome, check_code,
+    Baseline, Coder, CoderError, CoderFault, CoderProtocol, CoderState, CoderStatus, PrintEvidence,
+    QueueOutcome, check_code,
 };
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -86,7 +84,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> ImajeCoder<T> {
         }
     }
 
-    async fn ok(&mut self, name: &'static str, c: u8, data: Vec<u8>) -> Result<Vec<u8>, CoderError> {
+    async fn ok(
+        &mut self,
+        name: &'static str,
+        c: u8,
+        data: Vec<u8>,
+    ) -> Result<Vec<u8>, CoderError> {
         self.ask(c, data).await?.map_err(|e| CoderError::Refused {
             command: name,
             detail: format!("NAK {e}"),
@@ -95,7 +98,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> ImajeCoder<T> {
 
     async fn counter(&mut self) -> Result<u64, CoderError> {
         let jet = self.cfg.jet;
-        let data = self.ok("print-counter", cmd::PRINT_COUNTER, vec![jet]).await?;
+        let data = self
+            .ok("print-counter", cmd::PRINT_COUNTER, vec![jet])
+            .await?;
         parse_counter(&data).ok_or_else(|| CoderError::Unexpected {
             command: "print-counter",
             got: format!("{data:02x?}"),
@@ -196,7 +201,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Coder for ImajeCoder<T> {
     }
 
     async fn start(&mut self) -> Result<(), CoderError> {
-        self.ok("start", cmd::START_STOP, vec![mode::START]).await.map(|_| ())
+        self.ok("start", cmd::START_STOP, vec![mode::START])
+            .await
+            .map(|_| ())
     }
 
     async fn stop(&mut self) -> Result<(), CoderError> {

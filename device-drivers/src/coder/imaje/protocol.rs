@@ -53,7 +53,11 @@ pub enum ImajeRequest {
 pub enum ImajeReply {
     /// `06` answering ENQ.
     Ready,
-    Frame { ack: bool, cmd: u8, data: Vec<u8> },
+    Frame {
+        ack: bool,
+        cmd: u8,
+        data: Vec<u8>,
+    },
 }
 
 pub fn xor(bytes: &[u8]) -> u8 {

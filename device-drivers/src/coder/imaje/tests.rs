@@ -27,13 +27,28 @@ fn frame(c: u8, data: &[u8]) -> ImajeRequest {
 fn requests_match_the_reference_bytes() {
     let cases: Vec<(ImajeRequest, Vec<u8>)> = vec![
         (ImajeRequest::Enq, vec![0x05]),
-        (frame(cmd::PRINT_COUNTER, &[1]), vec![0x39, 0x00, 0x01, 0x01, 0x39]),
+        (
+            frame(cmd::PRINT_COUNTER, &[1]),
+            vec![0x39, 0x00, 0x01, 0x01, 0x39],
+        ),
         (frame(cmd::FAULTS, &[]), vec![0x3B, 0x00, 0x00, 0x3B]),
         (frame(cmd::PARAMETERS, &[]), vec![0x20, 0x00, 0x00, 0x20]),
-        (frame(cmd::START_STOP, &[255]), vec![0x30, 0x00, 0x01, 0xFF, 0xCE]),
-        (frame(cmd::START_STOP, &[1]), vec![0x30, 0x00, 0x01, 0x01, 0x30]),
-        (frame(cmd::JET_STATUS, &[1]), vec![0x32, 0x00, 0x01, 0x01, 0x32]),
-        (frame(cmd::CLEAR_VARIABLES, &[1]), vec![0x5C, 0x00, 0x01, 0x01, 0x5C]),
+        (
+            frame(cmd::START_STOP, &[255]),
+            vec![0x30, 0x00, 0x01, 0xFF, 0xCE],
+        ),
+        (
+            frame(cmd::START_STOP, &[1]),
+            vec![0x30, 0x00, 0x01, 0x01, 0x30],
+        ),
+        (
+            frame(cmd::JET_STATUS, &[1]),
+            vec![0x32, 0x00, 0x01, 0x01, 0x32],
+        ),
+        (
+            frame(cmd::CLEAR_VARIABLES, &[1]),
+            vec![0x5C, 0x00, 0x01, 0x01, 0x5C],
+        ),
         (
             ImajeRequest::external_variables(1, &[b"AB"]),
             vec![0x5B, 0x00, 0x05, 0x01, 0x12, b'A', b'B', 0x12, 0x5C],
@@ -41,7 +56,10 @@ fn requests_match_the_reference_bytes() {
     ];
     for (req, bytes) in cases {
         assert_eq!(enc_req(&req), bytes, "{req:?}");
-        assert_eq!(feed_chunks(&mut ImajeDeviceCodec::default(), &bytes, 1), vec![req]);
+        assert_eq!(
+            feed_chunks(&mut ImajeDeviceCodec::default(), &bytes, 1),
+            vec![req]
+        );
     }
 }
 
@@ -96,7 +114,10 @@ fn noise_and_bad_checksums_are_skipped_and_counted() {
     bytes.extend(b"\x00\xff");
     bytes.extend(enc_reply(&good));
     let mut d = ImajeCodec::default();
-    assert_eq!(feed_chunks(&mut d, &bytes, 1), vec![good.clone(), good.clone()]);
+    assert_eq!(
+        feed_chunks(&mut d, &bytes, 1),
+        vec![good.clone(), good.clone()]
+    );
     assert!(d.skipped() >= 8, "skipped {}", d.skipped());
     assert_streams::<ImajeCodec>(&bytes, &[good.clone(), good]);
 }
@@ -120,13 +141,20 @@ fn counters_and_variables_parse() {
 fn request() -> impl Strategy<Value = ImajeRequest> {
     prop_oneof![
         Just(ImajeRequest::Enq),
-        (any::<u8>().prop_filter("not ENQ", |c| *c != 0x05), prop::collection::vec(any::<u8>(), 0..60))
+        (
+            any::<u8>().prop_filter("not ENQ", |c| *c != 0x05),
+            prop::collection::vec(any::<u8>(), 0..60)
+        )
             .prop_map(|(cmd, data)| ImajeRequest::Frame { cmd, data }),
     ]
 }
 
 fn reply() -> impl Strategy<Value = ImajeReply> {
-    (any::<bool>(), any::<u8>(), prop::collection::vec(any::<u8>(), 0..60))
+    (
+        any::<bool>(),
+        any::<u8>(),
+        prop::collection::vec(any::<u8>(), 0..60),
+    )
         .prop_map(|(ack, cmd, data)| ImajeReply::Frame { ack, cmd, data })
 }
 

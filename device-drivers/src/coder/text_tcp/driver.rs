@@ -5,8 +5,8 @@
 use super::protocol::{Pattern, TextLineCodec, render};
 use crate::coder::link::Link;
 use crate::coder::{
-    Baseline, Coder, CoderError, CoderFault, CoderProtocol, CoderState, CoderStatus,
-    PrintEvidence, QueueOutcome, check_code,
+    Baseline, Coder, CoderError, CoderFault, CoderProtocol, CoderState, CoderStatus, PrintEvidence,
+    QueueOutcome, check_code,
 };
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -149,7 +149,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> TextTcpCoder<T> {
         }
     }
 
-    async fn numbers(&mut self, name: &'static str, line: String, which: fn(&Patterns) -> &Pattern) -> Result<Vec<u64>, CoderError> {
+    async fn numbers(
+        &mut self,
+        name: &'static str,
+        line: String,
+        which: fn(&Patterns) -> &Pattern,
+    ) -> Result<Vec<u64>, CoderError> {
         let p = which(&self.pats).clone();
         match self.ask(line, Some(&p)).await? {
             Answer::Numbers(n) => Ok(n),

@@ -8,12 +8,21 @@ fn patterns_match_and_capture() {
     assert_eq!(Pattern::new("OK*").matches("OK"), Some(vec![]));
     assert_eq!(Pattern::new("OK*").matches("OK 12"), Some(vec![]));
     assert_eq!(Pattern::new("OK*").matches("NOK"), None);
-    assert_eq!(Pattern::new("COUNT {n}").matches("COUNT 1234"), Some(vec![1234]));
+    assert_eq!(
+        Pattern::new("COUNT {n}").matches("COUNT 1234"),
+        Some(vec![1234])
+    );
     assert_eq!(Pattern::new("COUNT {n}").matches("COUNT x"), None);
     assert_eq!(Pattern::new("COUNT {n}").matches("COUNT 12 "), None);
-    assert_eq!(Pattern::new("STATUS {n} {n}").matches("STATUS 1 0"), Some(vec![1, 0]));
+    assert_eq!(
+        Pattern::new("STATUS {n} {n}").matches("STATUS 1 0"),
+        Some(vec![1, 0])
+    );
     assert_eq!(Pattern::new("{n}0").matches("100"), Some(vec![10]));
-    assert_eq!(Pattern::new("*=<{n}>*").matches("mark=<7> done"), Some(vec![7]));
+    assert_eq!(
+        Pattern::new("*=<{n}>*").matches("mark=<7> done"),
+        Some(vec![7])
+    );
     assert_eq!(Pattern::new("").matches(""), Some(vec![]));
 }
 

@@ -4,8 +4,8 @@
 use super::protocol::{TijCodec, TijReply, TijRequest, cmd, status};
 use crate::coder::link::Link;
 use crate::coder::{
-    Baseline, Coder, CoderError, CoderFault, CoderProtocol, CoderState, CoderStatus,
-    PrintEvidence, QueueOutcome, check_code,
+    Baseline, Coder, CoderError, CoderFault, CoderProtocol, CoderState, CoderStatus, PrintEvidence,
+    QueueOutcome, check_code,
 };
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -58,11 +58,16 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> TijCoder<T> {
         };
         c.ok("handshake", cmd::HANDSHAKE, vec![]).await?;
         if c.cfg.disable_keep_last {
-            c.ok("keep-last-field", cmd::KEEP_LAST_FIELD, vec![0]).await?;
+            c.ok("keep-last-field", cmd::KEEP_LAST_FIELD, vec![0])
+                .await?;
         }
         if let Some(n) = c.cfg.max_buffered {
-            c.ok("set-max-buffered", cmd::SET_MAX_BUFFERED, n.to_be_bytes().to_vec())
-                .await?;
+            c.ok(
+                "set-max-buffered",
+                cmd::SET_MAX_BUFFERED,
+                n.to_be_bytes().to_vec(),
+            )
+            .await?;
         }
         Ok(c)
     }
@@ -83,7 +88,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> TijCoder<T> {
         }
     }
 
-    async fn ok(&mut self, name: &'static str, c: u8, data: Vec<u8>) -> Result<TijReply, CoderError> {
+    async fn ok(
+        &mut self,
+        name: &'static str,
+        c: u8,
+        data: Vec<u8>,
+    ) -> Result<TijReply, CoderError> {
         let r = self.ask(TijRequest::new(self.cfg.machine, c, data)).await?;
         if r.status == status::OK && r.ack {
             Ok(r)
@@ -125,7 +135,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Coder for TijCoder<T> {
         check_code(job, &[], 255)?;
         let mut data = vec![u8::try_from(job.len()).unwrap_or(u8::MAX)];
         data.extend_from_slice(job.as_bytes());
-        self.ok("load-message", cmd::LOAD_MESSAGE, data).await.map(|_| ())
+        self.ok("load-message", cmd::LOAD_MESSAGE, data)
+            .await
+            .map(|_| ())
     }
 
     async fn set_fields(&mut self, _fields: &[(String, String)]) -> Result<(), CoderError> {
@@ -200,7 +212,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Coder for TijCoder<T> {
     }
 
     async fn start(&mut self) -> Result<(), CoderError> {
-        let r = self.ask(TijRequest::new(self.cfg.machine, cmd::START_JET, vec![])).await?;
+        let r = self
+            .ask(TijRequest::new(self.cfg.machine, cmd::START_JET, vec![]))
+            .await?;
         match r.status {
             status::OK | status::ALREADY_PRINTING => Ok(()),
             _ => Err(refused("start", &r)),
@@ -208,7 +222,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Coder for TijCoder<T> {
     }
 
     async fn stop(&mut self) -> Result<(), CoderError> {
-        let r = self.ask(TijRequest::new(self.cfg.machine, cmd::STOP_JET, vec![])).await?;
+        let r = self
+            .ask(TijRequest::new(self.cfg.machine, cmd::STOP_JET, vec![]))
+            .await?;
         match r.status {
             status::OK | status::NOT_PRINTING => Ok(()),
             _ => Err(refused("stop", &r)),

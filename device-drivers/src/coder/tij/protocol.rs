@@ -133,7 +133,10 @@ impl TijReply {
 fn scan(src: &mut BytesMut, kinds: &[u8], header: usize, skipped: &mut u64) -> Option<BytesMut> {
     let is_start = |w: &[u8]| w[0] == ESC && [STX, ACK, NAK].contains(&w[1]);
     'outer: loop {
-        let Some(pos) = src.windows(2).position(|w| w[0] == ESC && kinds.contains(&w[1])) else {
+        let Some(pos) = src
+            .windows(2)
+            .position(|w| w[0] == ESC && kinds.contains(&w[1]))
+        else {
             // Keep a trailing ESC: it may be the first half of a start.
             let keep = usize::from(src.last() == Some(&ESC));
             if src.len() > keep {
@@ -194,13 +197,15 @@ impl Decoder for TijCodec {
     type Item = TijReply;
     type Error = std::io::Error;
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<TijReply>, std::io::Error> {
-        Ok(scan(src, &[ACK, NAK], 5, &mut self.skipped).map(|f| TijReply {
-            ack: f[1] == ACK,
-            machine: f[2],
-            status: f[3],
-            cmd: f[4],
-            data: f[5..f.len() - 3].to_vec(),
-        }))
+        Ok(
+            scan(src, &[ACK, NAK], 5, &mut self.skipped).map(|f| TijReply {
+                ack: f[1] == ACK,
+                machine: f[2],
+                status: f[3],
+                cmd: f[4],
+                data: f[5..f.len() - 3].to_vec(),
+            }),
+        )
     }
 }
 

@@ -27,23 +27,55 @@ fn requests_are_byte_exact() {
     let cases: Vec<(TijRequest, Vec<u8>)> = vec![
         (
             TijRequest::fill_remote(1, &[b"AB"]),
-            vec![0x1B, 0x02, 0x01, 0x1D, 0x01, 0x02, b'A', b'B', 0x1B, 0x03, 0x21],
+            vec![
+                0x1B, 0x02, 0x01, 0x1D, 0x01, 0x02, b'A', b'B', 0x1B, 0x03, 0x21,
+            ],
         ),
-        (TijRequest::new(1, cmd::BUFFER_COUNT, vec![]), vec![0x1B, 0x02, 0x01, 0x33, 0x1B, 0x03, 0x91]),
-        (TijRequest::new(1, cmd::CLEAR_REMOTE, vec![]), vec![0x1B, 0x02, 0x01, 0x21, 0x1B, 0x03, 0xA3]),
-        (TijRequest::new(1, cmd::PRINT_TOTAL, vec![]), vec![0x1B, 0x02, 0x01, 0x09, 0x1B, 0x03, 0xBB]),
-        (TijRequest::new(1, cmd::START_JET, vec![]), vec![0x1B, 0x02, 0x01, 0x11, 0x1B, 0x03, 0xB3]),
-        (TijRequest::new(1, cmd::STOP_JET, vec![]), vec![0x1B, 0x02, 0x01, 0x12, 0x1B, 0x03, 0xB2]),
-        (TijRequest::new(1, cmd::ALARM_STATUS, vec![]), vec![0x1B, 0x02, 0x01, 0x14, 0x1B, 0x03, 0xB0]),
-        (TijRequest::new(1, cmd::KEEP_LAST_FIELD, vec![0]), vec![0x1B, 0x02, 0x01, 0x36, 0x00, 0x1B, 0x03, 0x8E]),
-        (TijRequest::new(1, cmd::SET_MAX_BUFFERED, vec![0, 100]), vec![0x1B, 0x02, 0x01, 0x34, 0x00, 0x64, 0x1B, 0x03, 0x2C]),
-        (TijRequest::new(1, cmd::LOAD_MESSAGE, vec![1, b'J']), vec![0x1B, 0x02, 0x01, 0x1E, 0x01, b'J', 0x1B, 0x03, 0x5B]),
+        (
+            TijRequest::new(1, cmd::BUFFER_COUNT, vec![]),
+            vec![0x1B, 0x02, 0x01, 0x33, 0x1B, 0x03, 0x91],
+        ),
+        (
+            TijRequest::new(1, cmd::CLEAR_REMOTE, vec![]),
+            vec![0x1B, 0x02, 0x01, 0x21, 0x1B, 0x03, 0xA3],
+        ),
+        (
+            TijRequest::new(1, cmd::PRINT_TOTAL, vec![]),
+            vec![0x1B, 0x02, 0x01, 0x09, 0x1B, 0x03, 0xBB],
+        ),
+        (
+            TijRequest::new(1, cmd::START_JET, vec![]),
+            vec![0x1B, 0x02, 0x01, 0x11, 0x1B, 0x03, 0xB3],
+        ),
+        (
+            TijRequest::new(1, cmd::STOP_JET, vec![]),
+            vec![0x1B, 0x02, 0x01, 0x12, 0x1B, 0x03, 0xB2],
+        ),
+        (
+            TijRequest::new(1, cmd::ALARM_STATUS, vec![]),
+            vec![0x1B, 0x02, 0x01, 0x14, 0x1B, 0x03, 0xB0],
+        ),
+        (
+            TijRequest::new(1, cmd::KEEP_LAST_FIELD, vec![0]),
+            vec![0x1B, 0x02, 0x01, 0x36, 0x00, 0x1B, 0x03, 0x8E],
+        ),
+        (
+            TijRequest::new(1, cmd::SET_MAX_BUFFERED, vec![0, 100]),
+            vec![0x1B, 0x02, 0x01, 0x34, 0x00, 0x64, 0x1B, 0x03, 0x2C],
+        ),
+        (
+            TijRequest::new(1, cmd::LOAD_MESSAGE, vec![1, b'J']),
+            vec![0x1B, 0x02, 0x01, 0x1E, 0x01, b'J', 0x1B, 0x03, 0x5B],
+        ),
     ];
     for (req, bytes) in cases {
         assert_eq!(enc_req(&req), bytes, "{req:?}");
         // The checksum makes the byte sum of the whole frame 0 mod 256.
         assert_eq!(bytes.iter().fold(0u8, |a, b| a.wrapping_add(*b)), 0);
-        assert_eq!(feed_chunks(&mut TijDeviceCodec::default(), &bytes, 1), vec![req]);
+        assert_eq!(
+            feed_chunks(&mut TijDeviceCodec::default(), &bytes, 1),
+            vec![req]
+        );
     }
 }
 
@@ -66,7 +98,9 @@ fn replies_are_byte_exact() {
         cmd: cmd::PRINT_TOTAL,
         data: vec![0, 0, 0x01, 0x2C],
     };
-    let bytes = vec![0x1B, 0x06, 0x01, 0x00, 0x09, 0x00, 0x00, 0x01, 0x2C, 0x1B, 0x03, 0x8A];
+    let bytes = vec![
+        0x1B, 0x06, 0x01, 0x00, 0x09, 0x00, 0x00, 0x01, 0x2C, 0x1B, 0x03, 0x8A,
+    ];
     assert_eq!(enc_reply(&count), bytes);
     let nak = TijReply {
         machine: 1,
@@ -75,14 +109,23 @@ fn replies_are_byte_exact() {
         cmd: cmd::START_JET,
         data: vec![],
     };
-    assert_eq!(enc_reply(&nak), [0x1B, 0x15, 0x01, 0x01, 0x11, 0x1B, 0x03, 0x9F]);
+    assert_eq!(
+        enc_reply(&nak),
+        [0x1B, 0x15, 0x01, 0x01, 0x11, 0x1B, 0x03, 0x9F]
+    );
 }
 
 #[test]
 fn fill_remote_layout_round_trips() {
     let r = TijRequest::fill_remote(3, &[b"CODE1", b"X"]);
-    assert_eq!(r.remote_fields().unwrap(), vec![b"CODE1".to_vec(), b"X".to_vec()]);
-    assert_eq!(TijRequest::new(3, cmd::FILL_REMOTE, vec![2, 5, b'A']).remote_fields(), None);
+    assert_eq!(
+        r.remote_fields().unwrap(),
+        vec![b"CODE1".to_vec(), b"X".to_vec()]
+    );
+    assert_eq!(
+        TijRequest::new(3, cmd::FILL_REMOTE, vec![2, 5, b'A']).remote_fields(),
+        None
+    );
 }
 
 #[test]
@@ -125,13 +168,29 @@ fn bad_checksum_truncation_and_noise_are_skipped_and_counted() {
 }
 
 fn request() -> impl Strategy<Value = TijRequest> {
-    (any::<u8>(), any::<u8>(), prop::collection::vec(any::<u8>(), 0..40))
+    (
+        any::<u8>(),
+        any::<u8>(),
+        prop::collection::vec(any::<u8>(), 0..40),
+    )
         .prop_map(|(machine, cmd, data)| TijRequest { machine, cmd, data })
 }
 
 fn reply() -> impl Strategy<Value = TijReply> {
-    (any::<u8>(), any::<bool>(), any::<u8>(), any::<u8>(), prop::collection::vec(any::<u8>(), 0..40))
-        .prop_map(|(machine, ack, status, cmd, data)| TijReply { machine, ack, status, cmd, data })
+    (
+        any::<u8>(),
+        any::<bool>(),
+        any::<u8>(),
+        any::<u8>(),
+        prop::collection::vec(any::<u8>(), 0..40),
+    )
+        .prop_map(|(machine, ack, status, cmd, data)| TijReply {
+            machine,
+            ack,
+            status,
+            cmd,
+            data,
+        })
 }
 
 /// Arbitrary binary data can contain `1B 03` plus a byte that happens to be a valid sum, or a

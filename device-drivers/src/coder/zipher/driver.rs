@@ -4,8 +4,8 @@
 use super::protocol::{ZipherCodec, ZipherCommand, ZipherReply};
 use crate::coder::link::Link;
 use crate::coder::{
-    Baseline, Coder, CoderError, CoderFault, CoderProtocol, CoderState, CoderStatus,
-    PrintEvidence, QueueOutcome, check_code,
+    Baseline, Coder, CoderError, CoderFault, CoderProtocol, CoderState, CoderStatus, PrintEvidence,
+    QueueOutcome, check_code,
 };
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -60,7 +60,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> ZipherCoder<T> {
         self.link.recv().await
     }
 
-    async fn expect_ack(&mut self, name: &'static str, cmd: ZipherCommand) -> Result<(), CoderError> {
+    async fn expect_ack(
+        &mut self,
+        name: &'static str,
+        cmd: ZipherCommand,
+    ) -> Result<(), CoderError> {
         match self.ask(cmd).await? {
             ZipherReply::Ack => Ok(()),
             ZipherReply::Err => Err(CoderError::Refused {
@@ -86,7 +90,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> ZipherCoder<T> {
 
     async fn send_header(&mut self) -> Result<(), CoderError> {
         let fields = vec![self.cfg.serial_field.clone()];
-        self.expect_ack("SHO", ZipherCommand::Sho { fields }).await?;
+        self.expect_ack("SHO", ZipherCommand::Sho { fields })
+            .await?;
         self.header_sent = true;
         Ok(())
     }
@@ -101,7 +106,9 @@ fn unexpected(name: &'static str, r: &ZipherReply) -> CoderError {
 
 fn check_text(s: &str) -> Result<(), CoderError> {
     if s.contains(['|', '\r', '\n']) {
-        return Err(CoderError::Invalid(format!("{s:?} contains a CLARiTY delimiter")));
+        return Err(CoderError::Invalid(format!(
+            "{s:?} contains a CLARiTY delimiter"
+        )));
     }
     Ok(())
 }
@@ -131,7 +138,13 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Coder for ZipherCoder<T> {
                 return Err(CoderError::Invalid(format!("bad field name {k:?}")));
             }
         }
-        self.expect_ack("JDA", ZipherCommand::Jda { fields: fields.to_vec() }).await
+        self.expect_ack(
+            "JDA",
+            ZipherCommand::Jda {
+                fields: fields.to_vec(),
+            },
+        )
+        .await
     }
 
     async fn queue(&mut self, codes: &[String]) -> Result<QueueOutcome, CoderError> {
@@ -143,7 +156,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Coder for ZipherCoder<T> {
         }
         let mut accepted = 0;
         for chunk in codes.chunks(self.cfg.records_per_line.max(1)) {
-            match self.ask(ZipherCommand::Sdo { values: chunk.to_vec() }).await? {
+            match self
+                .ask(ZipherCommand::Sdo {
+                    values: chunk.to_vec(),
+                })
+                .await?
+            {
                 ZipherReply::Sfs(_) | ZipherReply::Ack => accepted += chunk.len(),
                 // Whether a refused SDO added some records is not documented: the caller must
                 // treat the whole call as in flight and resync.

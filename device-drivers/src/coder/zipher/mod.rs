@@ -4,9 +4,7 @@ mod driver;
 pub mod protocol;
 
 pub use driver::{ZipherCoder, ZipherConfig};
-pub use protocol::{
-    ZipherCodec, ZipherCommand, ZipherDeviceCodec, ZipherFault, ZipherReply,
-};
+pub use protocol::{ZipherCodec, ZipherCommand, ZipherDeviceCodec, ZipherFault, ZipherReply};
 
 #[cfg(test)]
 mod tests;

@@ -93,8 +93,12 @@ impl ZipherCommand {
                 let kv: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 put_fields(dst, "JDA", kv.iter().map(String::as_str))
             }
-            ZipherCommand::Sho { fields } => put_fields(dst, "SHO", fields.iter().map(String::as_str)),
-            ZipherCommand::Sdo { values } => put_fields(dst, "SDO", values.iter().map(String::as_str)),
+            ZipherCommand::Sho { fields } => {
+                put_fields(dst, "SHO", fields.iter().map(String::as_str))
+            }
+            ZipherCommand::Sdo { values } => {
+                put_fields(dst, "SDO", values.iter().map(String::as_str))
+            }
             ZipherCommand::Src => put_bare(dst, "SRC"),
             ZipherCommand::Scb => put_bare(dst, "SCB"),
             ZipherCommand::Sni => put_bare(dst, "SNI"),
@@ -121,7 +125,10 @@ impl ZipherCommand {
             "JDA" => ZipherCommand::Jda {
                 fields: f
                     .iter()
-                    .map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+                    .map(|kv| {
+                        kv.split_once('=')
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                    })
                     .collect::<Option<_>>()?,
             },
             "SHO" => ZipherCommand::Sho {

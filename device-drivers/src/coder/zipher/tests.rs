@@ -28,12 +28,25 @@ fn commands_are_byte_exact() {
         ),
         (
             ZipherCommand::Jda {
-                fields: vec![("batch".into(), "B001".into()), ("best".into(), "2027".into())],
+                fields: vec![
+                    ("batch".into(), "B001".into()),
+                    ("best".into(), "2027".into()),
+                ],
             },
             b"JDA|batch=B001|best=2027|\r",
         ),
-        (ZipherCommand::Sho { fields: s(&["code"]) }, b"SHO|code|\r"),
-        (ZipherCommand::Sdo { values: s(&["A1", "A2"]) }, b"SDO|A1|A2|\r"),
+        (
+            ZipherCommand::Sho {
+                fields: s(&["code"]),
+            },
+            b"SHO|code|\r",
+        ),
+        (
+            ZipherCommand::Sdo {
+                values: s(&["A1", "A2"]),
+            },
+            b"SDO|A1|A2|\r",
+        ),
         (ZipherCommand::Src, b"SRC\r"),
         (ZipherCommand::Scb, b"SCB\r"),
         (ZipherCommand::Sni, b"SNI\r"),
