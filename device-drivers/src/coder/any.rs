@@ -18,7 +18,7 @@ pub enum CoderConfig {
     Tij(TijConfig),
     #[serde(rename = "imaje-9040")]
     Imaje9040(ImajeConfig),
-    TextTcp(TextTcpConfig),
+    TextTcp(Box<TextTcpConfig>),
 }
 
 impl CoderConfig {
@@ -28,7 +28,7 @@ impl CoderConfig {
             CoderProtocol::Zipher => CoderConfig::Zipher(ZipherConfig::default()),
             CoderProtocol::Tij => CoderConfig::Tij(TijConfig::default()),
             CoderProtocol::Imaje9040 => CoderConfig::Imaje9040(ImajeConfig::default()),
-            CoderProtocol::TextTcp => CoderConfig::TextTcp(TextTcpConfig::default()),
+            CoderProtocol::TextTcp => CoderConfig::TextTcp(Box::default()),
         }
     }
 
@@ -46,7 +46,7 @@ pub enum AnyCoder<T> {
     Zipher(ZipherCoder<T>),
     Tij(TijCoder<T>),
     Imaje9040(ImajeCoder<T>),
-    TextTcp(TextTcpCoder<T>),
+    TextTcp(Box<TextTcpCoder<T>>),
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> AnyCoder<T> {
@@ -58,7 +58,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> AnyCoder<T> {
             CoderConfig::Imaje9040(c) => {
                 AnyCoder::Imaje9040(ImajeCoder::connect(io, c.clone()).await?)
             }
-            CoderConfig::TextTcp(c) => AnyCoder::TextTcp(TextTcpCoder::new(io, c.clone())),
+            CoderConfig::TextTcp(c) => {
+                AnyCoder::TextTcp(Box::new(TextTcpCoder::new(io, (**c).clone())))
+            }
         })
     }
 
