@@ -115,3 +115,49 @@ async fn text_tcp_prints_each_code_at_most_once() {
 async fn a_buffer_cleared_on_disconnect_is_scrapped_not_resent() {
     exactly_once(CoderProtocol::Tij, BufferPolicy::Clear).await;
 }
+
+/// The check above has teeth: a controller that re-sends its unconfirmed codes after a
+/// reconnect, instead of clearing and scrapping, gets them printed twice, and the print log
+/// shows it.
+#[tokio::test]
+async fn a_naive_resend_after_a_disconnect_prints_twice() {
+    let p = CoderProtocol::Tij;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("print.log");
+    let opts = CoderSimOptions {
+        line_speed: 500,
+        print_log: Some(log.clone()),
+        on_disconnect: BufferPolicy::Keep,
+        ..Default::default()
+    };
+    let sim = CoderSim::bind(p, &"tcp://127.0.0.1:0".parse::<SimListen>().unwrap(), opts)
+        .await
+        .unwrap();
+    let uri = sim.describe().unwrap();
+    let handle = sim.handle();
+    let task = tokio::spawn(sim.run());
+    let batch = codes("N", 5);
+    let mut c = coder_support::connect(p, &uri).await.unwrap();
+    use device_drivers::coder::Coder;
+    c.clear_buffer().await.unwrap();
+    c.queue(&batch).await.unwrap();
+    handle.disconnect();
+    while c.buffer_count().await.is_ok() {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let mut c = coder_support::connect(p, &uri).await.unwrap();
+    c.queue(&batch).await.unwrap();
+    c.start().await.unwrap();
+    while handle.stats().printed < 10 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    task.abort();
+    let printed = read_log(&log);
+    let unique: HashSet<&String> = printed.iter().collect();
+    assert_eq!(printed.len(), 10);
+    assert_eq!(
+        unique.len(),
+        5,
+        "the naive re-send should have printed every code twice"
+    );
+}

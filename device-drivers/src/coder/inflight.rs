@@ -35,6 +35,24 @@ impl<C> InFlight<C> {
         }
     }
 
+    /// Rebuild after a box crash from what the controller persisted: every code recorded as
+    /// sent with its position, and the last evidence it had seen. Then reconnect and
+    /// [`resync`]: the coder's evidence confirms or scraps each of them.
+    pub fn restore(sent: impl IntoIterator<Item = (u64, C)>, last_evidence: u64) -> Self {
+        let pending: VecDeque<(u64, C)> = sent.into_iter().collect();
+        let next_position = pending.back().map_or(last_evidence + 1, |(p, _)| p + 1);
+        InFlight {
+            pending,
+            next_position,
+            last_evidence,
+        }
+    }
+
+    /// Codes in flight with their positions, oldest first (what a controller persists).
+    pub fn pending(&self) -> impl Iterator<Item = (u64, &C)> {
+        self.pending.iter().map(|(p, c)| (*p, c))
+    }
+
     /// Record that `code` is about to be sent; returns its position.
     pub fn push(&mut self, code: C) -> u64 {
         let p = self.next_position;
@@ -195,6 +213,22 @@ mod tests {
             })
         );
         assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn restored_after_a_crash_settles_by_position() {
+        let mut f = InFlight::new(base(0));
+        for c in ["a", "b", "c"] {
+            f.push(c);
+        }
+        let saved: Vec<(u64, &str)> = f.pending().map(|(p, c)| (p, *c)).collect();
+        let mut g = InFlight::restore(saved, 0);
+        assert_eq!(
+            g.confirm(PrintEvidence::PrintCounter(2)).unwrap(),
+            vec!["a", "b"]
+        );
+        assert_eq!(g.scrap_all(), vec!["c"]);
+        assert_eq!(g.push("d"), 4);
     }
 
     #[test]

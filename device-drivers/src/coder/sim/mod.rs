@@ -371,3 +371,77 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(plan: Vec<FaultAt>, log: Option<std::fs::File>) -> Arc<Shared> {
+        Arc::new(Shared {
+            engine: Mutex::new(Engine::new(100, plan, Duration::from_secs(2), log, true)),
+            disconnect: watch::channel(0).0,
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn prints_at_line_speed_on_tokio_time() {
+        let s = shared(vec![], None);
+        for i in 0..20 {
+            s.lock().push(format!("C{i}"));
+        }
+        let t = tokio::spawn(print_loop(s.clone(), 5));
+        // Ticks at 0, 200, …, 1000 ms: six prints.
+        tokio::time::sleep(Duration::from_millis(1_050)).await;
+        assert_eq!(s.lock().printed_total, 6);
+        assert_eq!(s.lock().last_printed, 6);
+        t.abort();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_injected_head_fault_stops_printing_until_cleared_and_restarted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let file = std::fs::File::create(&path).unwrap();
+        let plan = vec![FaultAt {
+            after_printed: 3,
+            fault: InjectedFault::HeadFault,
+        }];
+        let s = shared(plan, Some(file));
+        for i in 0..10 {
+            s.lock().push(format!("C{i}"));
+        }
+        let t = tokio::spawn(print_loop(s.clone(), 10));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(s.lock().printed_total, 3);
+        assert_eq!(s.lock().fault, Some(HEAD_FAULT));
+        assert!(!s.lock().running);
+        // The operator's fix clears the fault after 2 s; the coder stays stopped.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(s.lock().fault, None);
+        assert_eq!(s.lock().printed_total, 3);
+        s.lock().running = true;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(s.lock().printed_total, 10);
+        t.abort();
+        let log = std::fs::read_to_string(&path).unwrap();
+        let want: Vec<String> = (0..10).map(|i| format!("C{i}")).collect();
+        assert_eq!(log.lines().collect::<Vec<_>>(), want);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_injected_disconnect_kicks_the_connection() {
+        let plan = vec![FaultAt {
+            after_printed: 2,
+            fault: InjectedFault::Disconnect,
+        }];
+        let s = shared(plan, None);
+        let mut kicks = s.disconnect.subscribe();
+        for i in 0..5 {
+            s.lock().push(format!("C{i}"));
+        }
+        let t = tokio::spawn(print_loop(s.clone(), 10));
+        kicks.changed().await.unwrap();
+        assert_eq!(s.lock().printed_total, 2);
+        t.abort();
+    }
+}
