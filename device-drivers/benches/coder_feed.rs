@@ -5,8 +5,9 @@
 //! 1. CPU of the driver side while a simulator prints at 50 items/s: the simulator runs on its
 //!    own thread and runtime, the driver and feeder on another, and each thread's CPU time is
 //!    read from `/proc/thread-self/schedstat`, so the two are separable.
-//! 2. Sustained feed rate with confirmations over loopback: the simulator prints at 20,000
-//!    items/s, so the rate measured is the driver's (push, evidence, status, buffer count).
+//! 2. Sustained feed rate with confirmations over loopback: the simulator prints at
+//!    `CODER_BENCH_SIM_SPEED` items/s (default 100,000), far above any line, so the rate
+//!    measured is the driver's (push, evidence, status, buffer count per step).
 
 // Percentages and rates are display only.
 #![allow(clippy::float_arithmetic, clippy::cast_precision_loss)]
@@ -69,7 +70,13 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10);
-    println!("coder_feed: {secs} s per protocol at 50 items/s");
+    let sim_speed: u32 = std::env::var("CODER_BENCH_SIM_SPEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    println!(
+        "coder_feed: {secs} s per protocol at 50 items/s; rate runs with the simulator at {sim_speed}/s"
+    );
     for p in CoderProtocol::ALL {
         // 1. CPU at 50 items/s with a controller-like poll (every 50 ms).
         let sim = spawn_sim(
@@ -108,7 +115,7 @@ fn main() {
         let sim = spawn_sim(
             p,
             CoderSimOptions {
-                line_speed: 20_000,
+                line_speed: sim_speed,
                 buffer_capacity: 400,
                 ..Default::default()
             },
@@ -119,7 +126,7 @@ fn main() {
             max_batch: 64,
             poll: Duration::from_micros(200),
         };
-        let n = 5_000;
+        let n = 20_000;
         let wall = Instant::now();
         let out = rt.block_on(run_line(p, &sim.uri, codes("R", n), &feeder));
         let wall = wall.elapsed();

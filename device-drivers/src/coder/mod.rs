@@ -19,15 +19,22 @@
 //! - [`sim`] (feature `sim`): simulators that speak the same bytes, consume their buffer at line
 //!   speed and append every printed code to a log, with failure modes.
 //!
-//! Feeding loop the job controller is expected to run (see `tests/coder_support`):
+//! Feeding loop the job controller is expected to run (`tests/coder_support` has a working one):
 //! ```text
-//! baseline = coder.clear_buffer()            ; inflight = InFlight::new(baseline)
+//! baseline = coder.clear_buffer()              ; inflight = InFlight::new(baseline)
 //! loop:
 //!   confirmed += inflight.confirm(coder.evidence())
-//!   if coder.status() has faults or any call failed: resync(), scrap, wait for the fault to clear
-//!   if coder.buffer_count() < low_water: push codes up to high_water (inflight.push before
-//!      queue; inflight.refuse_last(n) for codes the coder explicitly refused)
+//!   if coder.status() has faults, or any call failed (reconnect first if its kind is
+//!      Transport): resync() → confirmed += r.confirmed, scrapped += r.scrapped;
+//!      wait for the fault to clear; start
+//!   if coder.buffer_count() < low_water: take codes up to high_water from the pool,
+//!      inflight.push each (persist its position), coder.queue(batch),
+//!      inflight.refuse_last(batch.len() - accepted) back to the pool
+//! after a box crash: InFlight::restore(persisted positions), reconnect, resync
 //! ```
+//! Assumptions the model rests on, all true of the simulators and stated for real hardware:
+//! the coder prints its buffer in FIFO order, its evidence survives a reconnect, and after a
+//! stop and a buffer clear no queued code can still print.
 
 mod any;
 mod error;
