@@ -13,3 +13,4 @@
 pub mod sim;
 
 pub mod printer;
+pub mod coder;
