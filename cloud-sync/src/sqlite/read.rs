@@ -13,8 +13,11 @@ use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use trace_core::{DeviceId, Entry, Event, Timestamp};
 
+/// entity, device_no, public_key, code_key, hash_alg
+type DeviceRow = (String, u32, Vec<u8>, Vec<u8>, String);
+
 pub(super) fn get_device(conn: &Connection, id: &DeviceId) -> StoreResult<Option<DeviceRecord>> {
-    let row: Option<(String, u32, Vec<u8>, Vec<u8>, String)> = conn
+    let row: Option<DeviceRow> = conn
         .prepare_cached(
             "SELECT entity, device_no, public_key, code_key, hash_alg FROM devices WHERE id = ?1",
         )?
