@@ -135,7 +135,7 @@ pub fn seal_chain(device: &DeviceId, alg: HashAlg, drafts: Vec<EntryDraft>) -> V
 pub fn stall_chain(device: &DeviceId, device_no: u32, alg: HashAlg, count: u64) -> Vec<Entry> {
     let drafts = (1..=count)
         .map(|n| {
-            if n <= 6 || n % 50 == 0 {
+            if n <= 6 || n.is_multiple_of(50) {
                 purchase_draft(n)
             } else {
                 sale_draft(device_no, n)

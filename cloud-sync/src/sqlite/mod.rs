@@ -24,7 +24,7 @@ use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use trace_core::{DeviceId, Entry};
 
 /// The schema, in order. Released migrations are never edited: add a new one.
@@ -46,7 +46,8 @@ pub enum Synchronous {
 pub struct SqliteConfig {
     pub path: PathBuf,
     pub synchronous: Synchronous,
-    /// Idle read connections kept open.
+    /// Read connections: at most this many queries run at once, the rest wait their turn
+    /// (more would only contend for the same cores and page cache).
     pub readers: usize,
     /// Write jobs that may queue before callers wait.
     pub queue: usize,
@@ -76,7 +77,7 @@ struct Inner {
     jobs: Option<mpsc::Sender<Job>>,
     writer: Option<JoinHandle<()>>,
     readers: Mutex<Vec<Connection>>,
-    max_idle_readers: usize,
+    read_permits: Semaphore,
 }
 
 impl Drop for Inner {
@@ -122,7 +123,7 @@ impl SqliteStore {
                 jobs: Some(tx),
                 writer: Some(writer),
                 readers: Mutex::new(Vec::new()),
-                max_idle_readers: config.readers,
+                read_permits: Semaphore::new(config.readers.max(1)),
             }),
         })
     }
@@ -151,6 +152,14 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
     ) -> StoreResult<R> {
+        // The permit bounds open read connections to `readers`; it is released when the
+        // blocking task returns its connection to the pool.
+        let _permit = self
+            .inner
+            .read_permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Task("read permits closed".into()))?;
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
             let conn = match inner.take_reader() {
@@ -172,9 +181,7 @@ impl Inner {
     }
 
     fn put_reader(&self, conn: Connection) {
-        if let Ok(mut pool) = self.readers.lock()
-            && pool.len() < self.max_idle_readers
-        {
+        if let Ok(mut pool) = self.readers.lock() {
             pool.push(conn);
         }
     }
