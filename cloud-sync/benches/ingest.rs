@@ -124,6 +124,45 @@ fn ingest(c: &mut Criterion) {
                 start.elapsed()
             });
         });
+        // Four boxes at once, as the MQTT loop sees them: verification of one batch overlaps
+        // the writer's commit of another.
+        group.bench_function("cloud_ingest_4_devices", |b| {
+            b.iter_custom(|iters| {
+                let per = iters.div_ceil(4);
+                let mut work = Vec::new();
+                for _ in 0..4 {
+                    next_no += 1;
+                    let dev = testkit::device(next_no);
+                    rt.block_on(store.register_device(testkit::record(
+                        &dev,
+                        next_no,
+                        HashAlg::Sha256,
+                    )))
+                    .unwrap();
+                    let b = batches(&dev, next_no, per);
+                    work.push((dev, b));
+                }
+                let start = Instant::now();
+                rt.block_on(async {
+                    let tasks: Vec<_> = work
+                        .into_iter()
+                        .map(|(dev, batches)| {
+                            let store = store.clone();
+                            tokio::spawn(async move {
+                                for batch in batches {
+                                    store.ingest(&dev, batch).await.unwrap();
+                                }
+                            })
+                        })
+                        .collect();
+                    for t in tasks {
+                        t.await.unwrap();
+                    }
+                });
+                // Scale to `iters` batches: 4 × per may exceed it by up to 3 batches.
+                start.elapsed() * u32::try_from(iters).unwrap() / u32::try_from(per * 4).unwrap()
+            });
+        });
         group.bench_function("bare_insert", |b| {
             b.iter_custom(|iters| {
                 next_no += 1;
@@ -197,7 +236,9 @@ fn ticket_lookup(c: &mut Criterion) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000u64);
     let (store, per_device) = lookup_store(&rt, total);
+    let t0 = Instant::now();
     let stored = rt.block_on(store.stats()).unwrap().entries;
+    println!("stats() on {stored} entries: {:?}", t0.elapsed());
 
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
     let mut group = c.benchmark_group(format!("ticket_lookup_{stored}_entries"));
@@ -250,5 +291,19 @@ fn ticket_lookup(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, ingest, ticket_lookup);
+/// The CPU part of ingest alone: re-hashing each entry (canonical JSON + SHA-256 / SM3).
+fn verify(c: &mut Criterion) {
+    let dev = testkit::device(1);
+    let mut group = c.benchmark_group("verify_batch500");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    for alg in [HashAlg::Sha256, HashAlg::Sm3] {
+        let batch = testkit::stall_chain(&dev, 1, alg, BATCH as u64);
+        group.bench_function(alg.as_str(), |b| {
+            b.iter(|| assert!(batch.iter().all(|e| e.hash_is_valid(alg))));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, verify, ingest, ticket_lookup);
 criterion_main!(benches);

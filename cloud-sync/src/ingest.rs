@@ -7,7 +7,9 @@
 //! 1. [`prepare`] validates and sorts the batch (refusals happen here, before any write);
 //! 2. it loads the device's [`DeviceIngestState`] and fetches the stored [`Link`]s that
 //!    [`needed_links`] names (usually one row: the entry before the batch);
-//! 3. [`classify`] gives a [`Verdict`] per entry and advances the state;
+//! 3. [`verify`] checks each entry against its own hash (pure CPU: a backend runs it wherever
+//!    it is cheapest, e.g. off its serial writer), then [`classify`] gives a [`Verdict`] per
+//!    entry and advances the state;
 //! 4. it writes stored entries, quarantined entries, the alert and the new state in the same
 //!    transaction.
 //!
@@ -117,18 +119,25 @@ pub fn needed_links(ranges: &SeqRanges, entries: &[Entry]) -> Vec<u64> {
     out
 }
 
-/// Decide every entry of a prepared batch. `links` holds the stored links [`needed_links`]
-/// named (missing ones are treated as a corrupt store by the caller, not here).
+/// Does each entry match its own hash? The CPU-heavy part of ingest (canonical JSON and a
+/// digest per entry), kept apart so a backend can run it off its serial writer.
+pub fn verify(alg: HashAlg, entries: &[Entry]) -> Vec<bool> {
+    entries.iter().map(|e| e.hash_is_valid(alg)).collect()
+}
+
+/// Decide every entry of a prepared batch. `valid` is [`verify`]'s answer for `entries`;
+/// `links` holds the stored links [`needed_links`] named (missing ones are treated as a corrupt
+/// store by the caller, not here).
 pub fn classify(
     state: &mut DeviceIngestState,
-    alg: HashAlg,
+    valid: &[bool],
     entries: &[Entry],
     mut links: HashMap<u64, Link>,
 ) -> Classified {
     let mut verdicts = Vec::with_capacity(entries.len());
     let mut quarantined_by = None;
-    for e in entries {
-        let verdict = decide(state, alg, e, &links);
+    for (i, e) in entries.iter().enumerate() {
+        let verdict = decide(state, valid.get(i).copied().unwrap_or(false), e, &links);
         match verdict {
             Verdict::Store => {
                 state.ranges.insert(e.seq);
@@ -150,11 +159,11 @@ pub fn classify(
 
 fn decide(
     state: &DeviceIngestState,
-    alg: HashAlg,
+    valid: bool,
     e: &Entry,
     links: &HashMap<u64, Link>,
 ) -> Verdict {
-    if !e.hash_is_valid(alg) {
+    if !valid {
         return Verdict::Quarantine(QuarantineReason::BadHash);
     }
     if state.ranges.contains(e.seq) {

@@ -19,7 +19,8 @@ fn run(
         .into_iter()
         .map(|s| (s, stored[&s]))
         .collect();
-    let c = classify(state, HashAlg::Sha256, &batch, links);
+    let valid = verify(HashAlg::Sha256, &batch);
+    let c = classify(state, &valid, &batch, links);
     for (e, v) in batch.iter().zip(&c.verdicts) {
         if *v == Verdict::Store {
             stored.insert(e.seq, Link::of(e));

@@ -20,12 +20,13 @@ use crate::store::{
 };
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
+use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use tokio::sync::{Semaphore, mpsc, oneshot};
-use trace_core::{DeviceId, Entry};
+use trace_core::{DeviceId, Entry, HashAlg};
 
 /// The schema, in order. Released migrations are never edited: add a new one.
 fn migrations() -> Migrations<'static> {
@@ -78,6 +79,7 @@ struct Inner {
     writer: Option<JoinHandle<()>>,
     readers: Mutex<Vec<Connection>>,
     read_permits: Semaphore,
+    algs: Mutex<HashMap<DeviceId, HashAlg>>,
 }
 
 impl Drop for Inner {
@@ -124,12 +126,35 @@ impl SqliteStore {
                 writer: Some(writer),
                 readers: Mutex::new(Vec::new()),
                 read_permits: Semaphore::new(config.readers.max(1)),
+                algs: Mutex::new(HashMap::new()),
             }),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// The device's chain algorithm, cached: it is fixed at registration.
+    async fn hash_alg(&self, device: &DeviceId) -> StoreResult<HashAlg> {
+        if let Some(alg) = self
+            .inner
+            .algs
+            .lock()
+            .ok()
+            .and_then(|m| m.get(device).copied())
+        {
+            return Ok(alg);
+        }
+        let id = device.clone();
+        let (_, alg) = self
+            .read(move |c| device_key(c, &id))
+            .await?
+            .ok_or_else(|| StoreError::UnknownDevice(device.clone()))?;
+        if let Ok(mut m) = self.inner.algs.lock() {
+            m.insert(device.clone(), alg);
+        }
+        Ok(alg)
     }
 
     /// Run `f` on the writer thread.
@@ -215,8 +240,16 @@ impl CloudStore for SqliteStore {
 
     async fn ingest(&self, device: &DeviceId, entries: Vec<Entry>) -> StoreResult<IngestOutcome> {
         let device = device.clone();
-        self.write(move |c| write::ingest(c, &device, entries))
-            .await
+        let alg = self.hash_alg(&device).await?;
+        // Hashing and encoding are most of the per-entry CPU; doing them here lets batches of
+        // several devices verify in parallel while the writer commits.
+        let batch = {
+            let device = device.clone();
+            tokio::task::spawn_blocking(move || write::Verified::new(&device, entries, alg))
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))??
+        };
+        self.write(move |c| write::ingest(c, &device, batch)).await
     }
 
     async fn set_online(&self, device: &DeviceId, online: bool) -> StoreResult<()> {

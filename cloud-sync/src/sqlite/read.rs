@@ -51,7 +51,7 @@ pub(super) fn list_devices(conn: &Connection) -> StoreResult<Vec<DeviceStatus>> 
     }
     let mut stmt = conn.prepare_cached(
         "SELECT d.key, d.id, d.entity, s.hwm, s.head_hash, s.max_seq, s.quarantined_at IS NOT NULL,
-                s.online, s.last_seen, s.entry_count, s.lag_ms
+                s.online, s.last_seen, s.entry_count, s.lag_ms, s.quarantine_count
          FROM devices d JOIN device_state s ON s.dev = d.key ORDER BY d.id",
     )?;
     let mut rows = stmt.query([])?;
@@ -72,6 +72,7 @@ pub(super) fn list_devices(conn: &Connection) -> StoreResult<Vec<DeviceStatus>> 
             last_seen: r.get::<_, Option<i64>>(8)?.map(Timestamp),
             entries: to_u64(r.get(9)?)?,
             lag_ms: r.get(10)?,
+            quarantined_entries: to_u64(r.get(11)?)?,
         });
     }
     Ok(out)
@@ -228,10 +229,10 @@ pub(super) fn stats(conn: &Connection) -> StoreResult<StoreStats> {
         .prepare_cached(
             "SELECT (SELECT COUNT(*) FROM devices),
                     (SELECT COALESCE(SUM(entry_count), 0) FROM device_state),
-                    (SELECT COUNT(*) FROM tickets),
-                    (SELECT COUNT(*) FROM purchases),
+                    (SELECT COALESCE(SUM(ticket_count), 0) FROM device_state),
+                    (SELECT COALESCE(SUM(purchase_count), 0) FROM device_state),
                     (SELECT COUNT(*) FROM device_state WHERE quarantined_at IS NOT NULL),
-                    (SELECT COUNT(*) FROM quarantine),
+                    (SELECT COALESCE(SUM(quarantine_count), 0) FROM device_state),
                     (SELECT COUNT(*) FROM gaps),
                     (SELECT COALESCE(SUM(last - first + 1), 0) FROM gaps),
                     (SELECT COUNT(*) FROM alerts)",

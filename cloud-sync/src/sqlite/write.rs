@@ -11,7 +11,7 @@ use crate::ranges::SeqRanges;
 use crate::store::{DeviceRecord, IngestOutcome, MAX_DEVICE_NO, StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::HashMap;
-use trace_core::{DeviceId, Digest, Entry, Event, Timestamp};
+use trace_core::{DeviceId, Digest, Entry, Event, HashAlg, Timestamp};
 
 pub(super) fn register_device(conn: &mut Connection, rec: &DeviceRecord) -> StoreResult<()> {
     if rec.device_no > MAX_DEVICE_NO {
@@ -66,22 +66,59 @@ pub(super) fn set_online(
     Ok(())
 }
 
+/// A batch with its CPU work done before it reaches the writer thread: refused or sorted by
+/// [`ingest::prepare`], each entry checked against its own hash, events encoded.
+pub(super) struct Verified {
+    entries: Vec<Entry>,
+    alg: HashAlg,
+    valid: Vec<bool>,
+    events: Vec<String>,
+}
+
+impl Verified {
+    pub(super) fn new(device: &DeviceId, entries: Vec<Entry>, alg: HashAlg) -> StoreResult<Self> {
+        let entries = ingest::prepare(device, entries)?;
+        let valid = ingest::verify(alg, &entries);
+        let events = entries
+            .iter()
+            .map(|e| serde_json::to_string(&e.event))
+            .collect::<Result<_, _>>()
+            .map_err(|err| StoreError::Corrupt(format!("event encoding: {err}")))?;
+        Ok(Verified {
+            entries,
+            alg,
+            valid,
+            events,
+        })
+    }
+}
+
 pub(super) fn ingest(
     conn: &mut Connection,
     device: &DeviceId,
-    entries: Vec<Entry>,
+    batch: Verified,
 ) -> StoreResult<IngestOutcome> {
-    let entries = ingest::prepare(device, entries)?;
+    let Verified {
+        entries,
+        alg: verified_with,
+        mut valid,
+        events,
+    } = batch;
     let now = Timestamp::now().0;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (dev, alg) =
         device_key(&tx, device)?.ok_or_else(|| StoreError::UnknownDevice(device.clone()))?;
+    if alg != verified_with {
+        // The caller's cached algorithm is stale; the registry in this transaction decides.
+        valid = ingest::verify(alg, &entries);
+    }
     let (old, old_hwm, old_head) = load_state(&tx, dev)?;
     let mut state = old.clone();
     let links = fetch_links(&tx, dev, &ingest::needed_links(&state.ranges, &entries))?;
-    let classified = ingest::classify(&mut state, alg, &entries, links);
+    let classified = ingest::classify(&mut state, &valid, &entries, links);
 
     let (mut stored, mut duplicates, mut quarantined) = (0u32, 0u32, 0u32);
+    let (mut tickets, mut purchases, mut aside_rows) = (0u32, 0u32, 0usize);
     let mut newest_at: Option<i64> = None;
     {
         let mut insert = tx.prepare_cached(
@@ -92,11 +129,9 @@ pub(super) fn ingest(
             "INSERT OR IGNORE INTO quarantine (dev, seq, hash, reason, entry, received_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
-        for (e, verdict) in entries.iter().zip(&classified.verdicts) {
+        for ((e, verdict), event) in entries.iter().zip(&classified.verdicts).zip(&events) {
             match verdict {
                 Verdict::Store => {
-                    let event = serde_json::to_string(&e.event)
-                        .map_err(|err| StoreError::Corrupt(format!("event encoding: {err}")))?;
                     insert.execute(params![
                         dev,
                         to_i64(e.seq),
@@ -109,7 +144,11 @@ pub(super) fn ingest(
                         e.hash.0.as_slice(),
                         now
                     ])?;
-                    project(&tx, dev, e, now)?;
+                    match project(&tx, dev, e, now)? {
+                        Projected::Ticket => tickets += 1,
+                        Projected::Purchase => purchases += 1,
+                        Projected::Other => {}
+                    }
                     stored += 1;
                     newest_at = newest_at.max(Some(e.at.0));
                 }
@@ -117,7 +156,7 @@ pub(super) fn ingest(
                 Verdict::Quarantine(reason) => {
                     let whole = serde_json::to_string(e)
                         .map_err(|err| StoreError::Corrupt(format!("entry encoding: {err}")))?;
-                    aside.execute(params![
+                    aside_rows += aside.execute(params![
                         dev,
                         to_i64(e.seq),
                         e.hash.0.as_slice(),
@@ -161,7 +200,9 @@ pub(super) fn ingest(
     tx.prepare_cached(
         "UPDATE device_state SET hwm = ?2, head_hash = ?3, max_seq = ?4,
              entry_count = entry_count + ?5, last_seen = ?6, lag_ms = COALESCE(?7, lag_ms),
-             quarantined_at = CASE WHEN ?8 THEN COALESCE(quarantined_at, ?6) END
+             quarantined_at = CASE WHEN ?8 THEN COALESCE(quarantined_at, ?6) END,
+             ticket_count = ticket_count + ?9, purchase_count = purchase_count + ?10,
+             quarantine_count = quarantine_count + ?11
          WHERE dev = ?1",
     )?
     .execute(params![
@@ -172,7 +213,10 @@ pub(super) fn ingest(
         stored,
         now,
         newest_at.map(|at| now - at),
-        state.quarantined
+        state.quarantined,
+        tickets,
+        purchases,
+        to_i64(aside_rows as u64)
     ])?;
     tx.commit()?;
     Ok(IngestOutcome {
@@ -239,8 +283,15 @@ fn fetch_links(tx: &Transaction<'_>, dev: i64, seqs: &[u64]) -> StoreResult<Hash
     Ok(links)
 }
 
+/// Which counter a projected entry adds to (kept per device so `stats()` never counts rows).
+enum Projected {
+    Ticket,
+    Purchase,
+    Other,
+}
+
 /// Projections for the views, written with the entry.
-fn project(tx: &Transaction<'_>, dev: i64, e: &Entry, now: i64) -> StoreResult<()> {
+fn project(tx: &Transaction<'_>, dev: i64, e: &Entry, now: i64) -> StoreResult<Projected> {
     let seq = to_i64(e.seq);
     #[allow(unreachable_patterns)] // the vocabulary grows; new kinds have no projection yet
     match &e.event {
@@ -251,7 +302,7 @@ fn project(tx: &Transaction<'_>, dev: i64, e: &Entry, now: i64) -> StoreResult<(
                      ON CONFLICT (code) DO NOTHING",
                 )?
                 .execute(params![t.ticket_code, dev, seq])?;
-            if fresh == 0 {
+            let projected = if fresh == 0 {
                 // Codes are unique by construction; a collision is a bug or a forgery. The
                 // first holder keeps the code so no page shows another stall's sale.
                 let detail = format!(
@@ -259,7 +310,10 @@ fn project(tx: &Transaction<'_>, dev: i64, e: &Entry, now: i64) -> StoreResult<(
                     t.ticket_code
                 );
                 alert(tx, dev, "ticket_code_collision", Some(e.seq), &detail, now)?;
-            }
+                Projected::Other
+            } else {
+                Projected::Ticket
+            };
             let mut line = tx.prepare_cached(
                 "INSERT INTO ticket_lines (dev, seq, line_no, product, batch, grams, amount)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -275,6 +329,7 @@ fn project(tx: &Transaction<'_>, dev: i64, e: &Entry, now: i64) -> StoreResult<(
                     l.amount.0
                 ])?;
             }
+            Ok(projected)
         }
         Event::Purchase(p) => {
             tx.prepare_cached(
@@ -294,16 +349,17 @@ fn project(tx: &Transaction<'_>, dev: i64, e: &Entry, now: i64) -> StoreResult<(
                 p.origin,
                 p.upstream_code
             ])?;
+            Ok(Projected::Purchase)
         }
         Event::Void(v) => {
             tx.prepare_cached(
                 "INSERT INTO voids (dev, seq, target_seq, reason) VALUES (?1, ?2, ?3, ?4)",
             )?
             .execute(params![dev, seq, to_i64(v.target_seq), v.reason])?;
+            Ok(Projected::Other)
         }
-        _ => {}
+        _ => Ok(Projected::Other),
     }
-    Ok(())
 }
 
 fn alert(

@@ -52,6 +52,8 @@ pub struct DeviceStatus {
     /// Missing ranges below `max_seq`, inclusive.
     pub missing: Vec<(u64, u64)>,
     pub quarantined: bool,
+    /// Entries of this device kept aside in quarantine.
+    pub quarantined_entries: u64,
     pub online: bool,
     /// Cloud time of the last batch or presence change.
     pub last_seen: Option<Timestamp>,

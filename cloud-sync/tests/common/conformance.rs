@@ -208,8 +208,11 @@ pub async fn chain_break_quarantines_one_device<B: Backend>(b: &B) {
     assert_eq!((o.duplicates, o.quarantined), (10, 0));
 
     assert_eq!(s.entries(a, 1..=100).await.unwrap(), chain_a[..10].to_vec());
-    assert!(status(&s, a).await.quarantined);
-    assert!(!status(&s, other).await.quarantined);
+    let st = status(&s, a).await;
+    assert!(st.quarantined);
+    assert_eq!((st.hwm, st.entries, st.quarantined_entries), (10, 10, 11));
+    let st = status(&s, other).await;
+    assert!(!st.quarantined && st.quarantined_entries == 0);
     let alerts = s.alerts(0, 100).await.unwrap();
     assert_eq!(alerts.len(), 1, "one alert per break: {alerts:?}");
     assert_eq!(
@@ -394,6 +397,20 @@ pub async fn ticket_lookup<B: Backend>(b: &B) {
     assert_eq!(s.ticket("00000000000000000000").await.unwrap(), None);
     // Another stall's box (device 2) cannot see device 1's tickets by its own numbering.
     assert_eq!(s.ticket(&testkit::ticket_code(2, 57)).await.unwrap(), None);
+
+    // Device 2 presents a sale carrying device 1's code: the first holder keeps the code and
+    // the collision is raised as an alert.
+    let clash = testkit::seal_chain(&devs[1], alg(2), vec![testkit::sale_draft(1, 57)]);
+    assert_eq!(ingest(&s, &devs[1], &clash).await.stored, 1);
+    let view = s.ticket(&t.ticket_code).await.unwrap().unwrap();
+    assert_eq!((&view.device, view.seq), (&devs[0], 57));
+    let alerts = s.alerts(0, 10).await.unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(
+        (&alerts[0].device, alerts[0].kind.as_str()),
+        (&devs[1], "ticket_code_collision")
+    );
+    assert!(!status(&s, &devs[1]).await.quarantined);
 
     // A void of the sale, sealed as seq 121.
     let void = Entry::seal(
