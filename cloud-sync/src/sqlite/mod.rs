@@ -309,3 +309,22 @@ fn device_key(conn: &Connection, id: &DeviceId) -> StoreResult<Option<(i64, trac
     })
     .transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        migrations().validate().expect("migrations apply cleanly");
+    }
+
+    #[test]
+    fn open_refuses_a_path_it_cannot_create() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = SqliteStore::open(SqliteConfig::new(dir.path().join("no/such/dir/cloud.db")))
+            .err()
+            .expect("open fails");
+        assert_eq!(err.kind(), crate::ErrorKind::Backend, "{err}");
+    }
+}
