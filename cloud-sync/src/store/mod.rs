@@ -1,0 +1,85 @@
+//! The cloud store: one trait, one implementation per backend.
+//!
+//! Why a trait: SQLite (one file, embedded) is the default and is enough for a market; a city
+//! runs PostgreSQL behind several cloud instances. Both must behave identically, so the rules
+//! that decide what an entry is (stored, duplicate, quarantined) live in the backend-neutral
+//! [`crate::ingest`] module and every backend runs the same conformance suite
+//! (`tests/common/conformance.rs`).
+//!
+//! Shape: methods are async and return `Send` futures, because the callers (the MQTT ingest
+//! loop, the axum views) are tokio tasks. The SQLite backend hands writes to its one writer
+//! thread and runs reads on blocking threads, so no call blocks the runtime; a PostgreSQL
+//! backend maps the same methods onto tokio-postgres directly. Generic callers take
+//! `S: CloudStore` (static dispatch); the binary picks the backend once at start-up.
+
+mod error;
+mod types;
+
+pub use error::{ErrorKind, StoreError};
+pub use types::{
+    Alert, DeviceRecord, DeviceStatus, IngestOutcome, MAX_DEVICE_NO, StoreStats, TicketView,
+    UpstreamPurchase, VoidInfo,
+};
+
+use std::future::Future;
+use std::ops::RangeInclusive;
+use trace_core::{DeviceId, Entry};
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+pub trait CloudStore: Send + Sync + 'static {
+    /// Register a box. Refuses a second registration of the same id or device number.
+    fn register_device(&self, rec: DeviceRecord) -> impl Future<Output = StoreResult<()>> + Send;
+
+    fn get_device(
+        &self,
+        id: &DeviceId,
+    ) -> impl Future<Output = StoreResult<Option<DeviceRecord>>> + Send;
+
+    /// Every device's sync health, ordered by id.
+    fn list_devices(&self) -> impl Future<Output = StoreResult<Vec<DeviceStatus>>> + Send;
+
+    /// Ingest one batch of `device`'s entries in one transaction.
+    ///
+    /// Refuses the whole batch (nothing stored) when an entry belongs to another device or
+    /// has seq 0; otherwise every entry ends stored, duplicate or quarantined. Idempotent: the
+    /// same batch again changes nothing and reports duplicates.
+    fn ingest(
+        &self,
+        device: &DeviceId,
+        entries: Vec<Entry>,
+    ) -> impl Future<Output = StoreResult<IngestOutcome>> + Send;
+
+    /// Record the device's presence (from its retained `state` topic and last will).
+    fn set_online(
+        &self,
+        device: &DeviceId,
+        online: bool,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Look up a sale ticket by its exact code.
+    fn ticket(&self, code: &str) -> impl Future<Output = StoreResult<Option<TicketView>>> + Send;
+
+    /// Stored entries of `device` with seq in `range`, ascending (for re-export and audits).
+    /// Callers page through long ranges.
+    fn entries(
+        &self,
+        device: &DeviceId,
+        range: RangeInclusive<u64>,
+    ) -> impl Future<Output = StoreResult<Vec<Entry>>> + Send;
+
+    /// Missing ranges of `device` below its highest stored seq.
+    fn missing(
+        &self,
+        device: &DeviceId,
+    ) -> impl Future<Output = StoreResult<Vec<(u64, u64)>>> + Send;
+
+    fn stats(&self) -> impl Future<Output = StoreResult<StoreStats>> + Send;
+
+    /// Alerts with id greater than `after`, oldest first, at most `limit`.
+    fn alerts(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<Alert>>> + Send;
+}
