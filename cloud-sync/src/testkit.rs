@@ -60,6 +60,7 @@ pub fn sale_draft(device_no: u32, n: u64) -> EntryDraft {
                 price_unit: PriceUnit::Jin,
                 amount: Fen((grams * price + 250) / 500),
                 batch: Some(batch((n + i) % 6)),
+                origin: Some("广东省惠州市".into()),
             }
         })
         .collect();
@@ -72,6 +73,8 @@ pub fn sale_draft(device_no: u32, n: u64) -> EntryDraft {
             total,
             payment: PaymentMethod::WechatPay,
             buyer: None,
+            buyer_id: None,
+            fees: Vec::new(),
         }),
     )
 }
@@ -94,6 +97,14 @@ pub fn purchase_draft(n: u64) -> EntryDraft {
             amount: Fen(60_000),
             origin: Some("广东省惠州市".into()),
             upstream_code: Some(format!("UP{n:010}")),
+            origin_code: None,
+            supplier_party: None,
+            product_code: None,
+            unit_price: None,
+            price_unit: None,
+            plate_number: None,
+            vouchers: Vec::new(),
+            certificates: Vec::new(),
         }),
     )
 }
