@@ -32,7 +32,10 @@ pub fn rows_for(drafts: Vec<EntryDraft>, device: &DeviceId, alg: HashAlg) -> Vec
         .filter_map(|(d, seq)| {
             let e = Entry::seal(d, device.clone(), u64::try_from(seq).ok()?, prev, alg).ok()?;
             prev = e.hash;
-            let body = serde_json::to_value(&e.event).ok()?.get("body")?.to_string();
+            let body = serde_json::to_value(&e.event)
+                .ok()?
+                .get("body")?
+                .to_string();
             Some(RowBytes {
                 seq,
                 id: e.id.to_string(),

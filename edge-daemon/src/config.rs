@@ -282,7 +282,9 @@ fn key_at(text: &str, offset: usize, message: &str) -> String {
             section = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
             key = None;
         } else if offset < pos + l.len() {
-            key = t.split_once('=').map(|(k, _)| k.trim().trim_matches('"').to_string());
+            key = t
+                .split_once('=')
+                .map(|(k, _)| k.trim().trim_matches('"').to_string());
         }
         pos += l.len();
     }
@@ -388,6 +390,9 @@ mod tests {
         assert!(c.sync.enabled);
         let bad = [("BAYTRACE_DEVICE__COLOUR".to_string(), "red".to_string())];
         let e = EdgeConfig::load_with_env(&p, bad).unwrap_err().to_string();
-        assert!(e.contains("BAYTRACE_DEVICE__COLOUR") && e.contains("colour"), "{e}");
+        assert!(
+            e.contains("BAYTRACE_DEVICE__COLOUR") && e.contains("colour"),
+            "{e}"
+        );
     }
 }

@@ -39,7 +39,10 @@ pub struct DeviceKeys {
 impl std::fmt::Debug for DeviceKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DeviceKeys")
-            .field("public", &hex::encode(self.signing.verifying_key().as_bytes()))
+            .field(
+                "public",
+                &hex::encode(self.signing.verifying_key().as_bytes()),
+            )
             .field("signing", &"<redacted>")
             .field("ticket_key", &"<redacted>")
             .finish()
@@ -121,7 +124,10 @@ mod tests {
     #[test]
     fn written_keys_are_private_read_back_and_never_overwritten() {
         let d = tempfile::tempdir().unwrap();
-        let (s, t) = (d.path().join("k/signing.key"), d.path().join("k/ticket.key"));
+        let (s, t) = (
+            d.path().join("k/signing.key"),
+            d.path().join("k/ticket.key"),
+        );
         let k = DeviceKeys::generate();
         k.write(&s, &t).unwrap();
         for p in [&s, &t] {
@@ -133,7 +139,10 @@ mod tests {
         assert_eq!(back.ticket_key, k.ticket_key);
         let again = DeviceKeys::generate().write(&s, &t).unwrap_err();
         assert!(matches!(again, KeyError::Exists { .. }));
-        assert_eq!(DeviceKeys::read(&s, &t).unwrap().public_hex(), k.public_hex());
+        assert_eq!(
+            DeviceKeys::read(&s, &t).unwrap().public_hex(),
+            k.public_hex()
+        );
         assert!(!format!("{back:?}").contains(&hex::encode(back.ticket_key)));
     }
 }

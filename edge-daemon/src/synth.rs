@@ -54,36 +54,32 @@ pub fn sale(n: u64) -> EntryDraft {
             batch: Some(batch(p)),
         });
     }
-    draft(
-        Event::SaleTicket(SaleTicket {
-            ticket_code: ticket_code(n),
-            lines,
-            total: Fen(total),
-            payment: if n % 3 == 0 {
-                PaymentMethod::WechatPay
-            } else {
-                PaymentMethod::Cash
-            },
-            buyer: None,
-        }),
-    )
+    draft(Event::SaleTicket(SaleTicket {
+        ticket_code: ticket_code(n),
+        lines,
+        total: Fen(total),
+        payment: if n.is_multiple_of(3) {
+            PaymentMethod::WechatPay
+        } else {
+            PaymentMethod::Cash
+        },
+        buyer: None,
+    }))
 }
 
 /// A purchase of 50 kg of product `p` (index into the synthetic catalogue).
 pub fn purchase(p: usize) -> EntryDraft {
     let p = p % PRODUCTS.len();
-    draft(
-        Event::Purchase(Purchase {
-            supplier: "江门市新会区供货商".into(),
-            product: PRODUCTS[p].0.to_string(),
-            batch: batch(p),
-            grams: Some(Grams(50_000)),
-            count: None,
-            amount: Fen(PRODUCTS[p].1 * 80),
-            origin: Some("广东省江门市".into()),
-            upstream_code: None,
-        }),
-    )
+    draft(Event::Purchase(Purchase {
+        supplier: "江门市新会区供货商".into(),
+        product: PRODUCTS[p].0.to_string(),
+        batch: batch(p),
+        grams: Some(Grams(50_000)),
+        count: None,
+        amount: Fen(PRODUCTS[p].1 * 80),
+        origin: Some("广东省江门市".into()),
+        upstream_code: None,
+    }))
 }
 
 /// A fresh ULID keeps ids unique across runs on the same file; the clock is real.

@@ -10,7 +10,10 @@ fn refused(args: &[&str], needle: &str) -> String {
     let o = edge(args);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{args:?} should fail: {err}");
-    assert!(err.contains(needle), "{args:?}: expected {needle:?} in: {err}");
+    assert!(
+        err.contains(needle),
+        "{args:?}: expected {needle:?} in: {err}"
+    );
     err
 }
 
@@ -28,7 +31,10 @@ fn corrupt_pages_are_refused_and_left_alone() {
     let before = snapshot(&db);
     refused(&["ledger", "verify", "--db", p(&db)], "is damaged");
     let restored = d.path().join("restored.sqlite3");
-    refused(&["restore", "--from", p(&db), "--db", p(&restored)], "is damaged");
+    refused(
+        &["restore", "--from", p(&db), "--db", p(&restored)],
+        "is damaged",
+    );
     assert!(!restored.exists());
     assert_eq!(snapshot(&db), before);
 }
@@ -116,7 +122,13 @@ fn read_only_directory_is_refused_unchanged() {
         assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
         assert!(err.contains("is not writable"), "{args:?}: {err}");
     }
-    let o = as_user(&["init", "--dir", p(&dir.join("new")), "--device", "stall-b02"]);
+    let o = as_user(&[
+        "init",
+        "--dir",
+        p(&dir.join("new")),
+        "--device",
+        "stall-b02",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(!dir.join("new").exists());
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -162,8 +174,14 @@ fn invalid_config_names_file_line_and_key() {
     std::fs::write(&cfg, "[device]\nid = \"stall-a01\"\nhash_alg = \"md5\"\n").unwrap();
     let err = refused(&["config", "validate", p(&cfg)], "edge.toml:3:");
     assert!(err.contains("device.hash_alg"), "{err}");
-    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), "[device]\nid = \"stall-a01\"\nhash_alg = \"md5\"\n");
-    refused(&["config", "validate", p(&d.path().join("missing.toml"))], "cannot read config");
+    assert_eq!(
+        std::fs::read_to_string(&cfg).unwrap(),
+        "[device]\nid = \"stall-a01\"\nhash_alg = \"md5\"\n"
+    );
+    refused(
+        &["config", "validate", p(&d.path().join("missing.toml"))],
+        "cannot read config",
+    );
 }
 
 #[test]
@@ -171,7 +189,7 @@ fn example_config_validates() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/edge.example.toml");
     let out = edge_ok(&["config", "validate", example]);
     assert!(out.contains(": ok"), "{out}");
-    let cfg = edge_daemon::config::EdgeConfig::load_with_env(std::path::Path::new(example), [])
-        .unwrap();
+    let cfg =
+        edge_daemon::config::EdgeConfig::load_with_env(std::path::Path::new(example), []).unwrap();
     assert_eq!(cfg.config.device.id.as_str(), "stall-a01");
 }

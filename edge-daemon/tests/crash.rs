@@ -60,9 +60,15 @@ fn acknowledged_entries_survive_sigkill() {
             .unwrap_or_else(|e| panic!("round {round}: reopen failed: {e}"));
         let head = l.head().unwrap().seq;
         let max = *acknowledged.iter().max().unwrap();
-        assert!(head >= max, "round {round}: head {head} < acknowledged {max}");
+        assert!(
+            head >= max,
+            "round {round}: head {head} < acknowledged {max}"
+        );
         for &s in &this_round {
-            assert!(l.get(s).unwrap().is_some(), "round {round}: acknowledged seq {s} lost");
+            assert!(
+                l.get(s).unwrap().is_some(),
+                "round {round}: acknowledged seq {s} lost"
+            );
         }
         drop(l);
         let v = edge(&["ledger", "verify", "--db", p(&db)]);
@@ -72,7 +78,11 @@ fn acknowledged_entries_survive_sigkill() {
     let mut sorted = acknowledged.clone();
     sorted.sort_unstable();
     sorted.dedup();
-    assert_eq!(sorted.len(), acknowledged.len(), "a seq was acknowledged twice");
+    assert_eq!(
+        sorted.len(),
+        acknowledged.len(),
+        "a seq was acknowledged twice"
+    );
     let l = Ledger::open(&db, &LedgerOptions::default()).unwrap();
     let head = l.head().unwrap().seq;
     let present = l.range(1..=head).unwrap();

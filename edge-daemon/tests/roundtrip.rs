@@ -9,9 +9,23 @@ use trace_core::{Entry, HashAlg};
 fn init_status_backup_restore_export() {
     let d = tempfile::tempdir().unwrap();
     let boxdir = d.path().join("box");
-    let out = edge_ok(&["init", "--dir", p(&boxdir), "--device", "stall-a01", "--hash", "sm3"]);
+    let out = edge_ok(&[
+        "init",
+        "--dir",
+        p(&boxdir),
+        "--device",
+        "stall-a01",
+        "--hash",
+        "sm3",
+    ]);
     assert!(out.contains("public key:"), "{out}");
-    for f in ["edge.toml", "ledger.sqlite3", "keys/signing.key", "keys/ticket.key", "keys/signing.pub"] {
+    for f in [
+        "edge.toml",
+        "ledger.sqlite3",
+        "keys/signing.key",
+        "keys/ticket.key",
+        "keys/signing.pub",
+    ] {
         assert!(boxdir.join(f).exists(), "{f} missing");
     }
     let key_before = std::fs::read(boxdir.join("keys/signing.key")).unwrap();
@@ -19,7 +33,10 @@ fn init_status_backup_restore_export() {
     let again = edge(&["init", "--dir", p(&boxdir), "--device", "stall-b02"]);
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("not empty"), "{}", stderr(&again));
-    assert_eq!(std::fs::read(boxdir.join("keys/signing.key")).unwrap(), key_before);
+    assert_eq!(
+        std::fs::read(boxdir.join("keys/signing.key")).unwrap(),
+        key_before
+    );
 
     let cfg = boxdir.join("edge.toml");
     edge_ok(&["config", "validate", p(&cfg)]);
@@ -31,10 +48,22 @@ fn init_status_backup_restore_export() {
     assert_eq!(s["oldest_unsynced_at"], serde_json::Value::Null);
 
     let db = boxdir.join("ledger.sqlite3");
-    edge_ok(&["ledger", "stress-append", "--db", p(&db), "--count", "30", "--group", "3"]);
+    edge_ok(&[
+        "ledger",
+        "stress-append",
+        "--db",
+        p(&db),
+        "--count",
+        "30",
+        "--group",
+        "3",
+    ]);
     let s: serde_json::Value =
         serde_json::from_str(&edge_ok(&["status", "--db", p(&db), "--json"])).unwrap();
-    assert_eq!((s["head_seq"].as_u64(), s["backlog"].as_u64()), (Some(30), Some(30)));
+    assert_eq!(
+        (s["head_seq"].as_u64(), s["backlog"].as_u64()),
+        (Some(30), Some(30))
+    );
     assert!(s["oldest_unsynced_at"].as_str().unwrap().ends_with('Z'));
     let text = edge_ok(&["status", "--config", p(&cfg)]);
     assert!(text.contains("backlog:            30"), "{text}");
@@ -47,31 +76,70 @@ fn init_status_backup_restore_export() {
     let out = edge_ok(&["restore", "--from", p(&backup), "--db", p(&restored)]);
     assert!(out.contains("restored 30 verified entries"), "{out}");
     let o = edge(&["restore", "--from", p(&backup), "--db", p(&db)]);
-    assert_eq!(o.status.code(), Some(1), "restore must not overwrite a ledger");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "restore must not overwrite a ledger"
+    );
     assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
     edge_ok(&["ledger", "verify", "--db", p(&restored)]);
 
-    let jsonl = edge_ok(&["ledger", "export", "--db", p(&restored), "--format", "jsonl"]);
-    let entries: Vec<Entry> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let jsonl = edge_ok(&[
+        "ledger",
+        "export",
+        "--db",
+        p(&restored),
+        "--format",
+        "jsonl",
+    ]);
+    let entries: Vec<Entry> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(entries.len(), 30);
     for (i, e) in entries.iter().enumerate() {
         assert_eq!(e.seq, i as u64 + 1);
-        assert!(e.hash_is_valid(HashAlg::Sm3), "entry {} does not re-hash", e.seq);
+        assert!(
+            e.hash_is_valid(HashAlg::Sm3),
+            "entry {} does not re-hash",
+            e.seq
+        );
         if i > 0 {
             assert_eq!(e.prev_hash, entries[i - 1].hash);
         }
     }
     let out = d.path().join("export.jsonl");
-    edge_ok(&["ledger", "export", "--db", p(&db), "--format", "jsonl", "--out", p(&out)]);
+    edge_ok(&[
+        "ledger",
+        "export",
+        "--db",
+        p(&db),
+        "--format",
+        "jsonl",
+        "--out",
+        p(&out),
+    ]);
     assert_eq!(std::fs::read_to_string(&out).unwrap(), jsonl);
-    let o = edge(&["ledger", "export", "--db", p(&db), "--format", "jsonl", "--out", p(&out)]);
+    let o = edge(&[
+        "ledger",
+        "export",
+        "--db",
+        p(&db),
+        "--format",
+        "jsonl",
+        "--out",
+        p(&out),
+    ]);
     assert_eq!(o.status.code(), Some(1), "export must not overwrite");
 }
 
 #[test]
 fn help_teaches_with_examples() {
     let top = edge_ok(&["--help"]);
-    assert!(top.contains("Examples:") && top.contains("baytrace-edge init --dir"), "{top}");
+    assert!(
+        top.contains("Examples:") && top.contains("baytrace-edge init --dir"),
+        "{top}"
+    );
     for sub in [
         vec!["init", "--help"],
         vec!["ledger", "verify", "--help"],
@@ -128,7 +196,10 @@ fn run_starts_on_a_good_ledger_and_stops_on_sigterm() {
             break;
         }
     }
-    assert!(log.contains("ledger open and verified") && log.contains("head_seq=5"), "{log}");
+    assert!(
+        log.contains("ledger open and verified") && log.contains("head_seq=5"),
+        "{log}"
+    );
     kill(Pid::from_raw(child.0.id() as i32), Signal::SIGTERM).unwrap();
     for l in lines {
         log.push_str(&l.unwrap());

@@ -5,8 +5,7 @@
 mod common;
 use common::*;
 
-const DROP_TRIGGERS: &str =
-    "DROP TRIGGER entries_no_update; DROP TRIGGER entries_no_delete;";
+const DROP_TRIGGERS: &str = "DROP TRIGGER entries_no_update; DROP TRIGGER entries_no_delete;";
 
 fn tampered(sql: &str, expect_seq: u64, expect_problem: &str) {
     let d = tempfile::tempdir().unwrap();
@@ -20,7 +19,9 @@ fn tampered(sql: &str, expect_seq: u64, expect_problem: &str) {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(3), "{sql}: {err}");
     assert!(
-        err.contains(&format!("first bad entry is seq {expect_seq} ({expect_problem})")),
+        err.contains(&format!(
+            "first bad entry is seq {expect_seq} ({expect_problem})"
+        )),
         "{sql}: {err}"
     );
     let json = edge(&["ledger", "verify", "--db", p(&db), "--json"]);
@@ -39,7 +40,10 @@ fn triggers_stop_plain_edits() {
         .expect("the sqlite3 CLI is required: apt-get install sqlite3");
     assert!(!o.status.success());
     assert!(stderr(&o).contains("append-only"), "{}", stderr(&o));
-    assert_eq!(edge(&["ledger", "verify", "--db", p(&db)]).status.code(), Some(0));
+    assert_eq!(
+        edge(&["ledger", "verify", "--db", p(&db)]).status.code(),
+        Some(0)
+    );
 }
 
 #[test]
@@ -62,7 +66,11 @@ fn body_that_no_longer_parses_is_named() {
 
 #[test]
 fn changed_hash_is_named() {
-    tampered("UPDATE entries SET hash = randomblob(32) WHERE seq = 5;", 5, "HashMismatch");
+    tampered(
+        "UPDATE entries SET hash = randomblob(32) WHERE seq = 5;",
+        5,
+        "HashMismatch",
+    );
 }
 
 #[test]
@@ -88,5 +96,9 @@ fn deleted_tail_is_named() {
 
 #[test]
 fn changed_timestamp_is_named() {
-    tampered("UPDATE entries SET at = at + 1 WHERE seq = 3;", 3, "HashMismatch");
+    tampered(
+        "UPDATE entries SET at = at + 1 WHERE seq = 3;",
+        3,
+        "HashMismatch",
+    );
 }

@@ -186,7 +186,9 @@ pub(super) fn run(db: &Path, entries: u64, single: u64, json: bool) -> anyhow::R
                 p.vs_bare
             );
         }
-        println!("burst latencies are submit-to-acknowledgement; batches of {BATCH} for append_batch and bare.");
+        println!(
+            "burst latencies are submit-to-acknowledgement; batches of {BATCH} for append_batch and bare."
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -25,7 +25,12 @@ pub(super) fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
             let l = Ledger::open(&db, &LedgerOptions::default())?;
             l.backup_to(&to)?;
             let head = l.head()?;
-            println!("backed up {} entries of {} to {}", head.seq, l.device(), to.display());
+            println!(
+                "backed up {} entries of {} to {}",
+                head.seq,
+                l.device(),
+                to.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Restore { from, db } => {
@@ -83,14 +88,26 @@ fn init(dir: &Path, device: DeviceId, alg: HashAlg) -> anyhow::Result<ExitCode> 
         base: dir.to_path_buf(),
     };
     // Ledger first: it is the piece that can fail for disk reasons; keys and config follow.
-    let ledger = Ledger::create(&loaded.ledger_path(), device.clone(), alg, &LedgerOptions::default())?;
+    let ledger = Ledger::create(
+        &loaded.ledger_path(),
+        device.clone(),
+        alg,
+        &LedgerOptions::default(),
+    )?;
     let keys = DeviceKeys::generate();
     keys.write(&loaded.signing_key_path(), &loaded.ticket_key_path())?;
     write_new(&config_path, cfg.to_toml().as_bytes())?;
     println!("initialised box {device} in {}", dir.display());
     println!("  config:     {}", config_path.display());
-    println!("  ledger:     {} ({})", ledger.path().display(), alg.as_str());
-    println!("  public key: {} (register it with the cloud)", keys.public_hex());
+    println!(
+        "  ledger:     {} ({})",
+        ledger.path().display(),
+        alg.as_str()
+    );
+    println!(
+        "  public key: {} (register it with the cloud)",
+        keys.public_hex()
+    );
     println!("next: baytrace-edge run --config {}", config_path.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -163,8 +180,7 @@ fn run(config: &Path) -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             r = tokio::signal::ctrl_c() => r?,
             _ = term.recv() => {},
@@ -203,7 +219,11 @@ fn status(target: &Target, json: bool) -> anyhow::Result<ExitCode> {
         println!("{v}");
     } else {
         println!("device:             {}", s.device);
-        println!("ledger:             {} ({})", db.display(), s.hash_alg.as_str());
+        println!(
+            "ledger:             {} ({})",
+            db.display(),
+            s.hash_alg.as_str()
+        );
         println!("head_seq:           {}", s.head_seq);
         println!("head_hash:          {}", s.head_hash);
         println!("synced_seq:         {}", s.synced_seq);
@@ -323,7 +343,8 @@ fn stress_append(db: &Path, count: Option<u64>, group: Option<usize>) -> anyhow:
             })
             .collect();
         for w in workers {
-            w.join().map_err(|_| anyhow::anyhow!("appender panicked"))??;
+            w.join()
+                .map_err(|_| anyhow::anyhow!("appender panicked"))??;
         }
         Ok(())
     });

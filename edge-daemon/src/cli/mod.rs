@@ -101,12 +101,14 @@ Never overwrites: pick a new file name each time.")]
         to: PathBuf,
     },
     /// Restore a backup to a new ledger file, after verifying the backup's chain.
-    #[command(after_help = "Example (stop the box first, move the damaged file aside):
+    #[command(
+        after_help = "Example (stop the box first, move the damaged file aside):
   systemctl stop baytrace-edge
   mv /var/lib/baytrace/ledger.sqlite3 /var/lib/baytrace/ledger.damaged.sqlite3
   baytrace-edge restore --from /mnt/usb/ledger-2026-11-22.sqlite3 --db /var/lib/baytrace/ledger.sqlite3
 
-Never overwrites an existing ledger.")]
+Never overwrites an existing ledger."
+    )]
     Restore {
         #[arg(long)]
         from: PathBuf,

@@ -97,7 +97,11 @@ fn link_into_place(tmp: &Path, dest: &Path) -> Result<(), LedgerError> {
 }
 
 fn remove_temp(tmp: &Path) {
-    for p in [tmp.to_path_buf(), schema::wal_path(tmp), schema::shm_path(tmp)] {
+    for p in [
+        tmp.to_path_buf(),
+        schema::wal_path(tmp),
+        schema::shm_path(tmp),
+    ] {
         let _ = std::fs::remove_file(p);
     }
 }

@@ -36,7 +36,9 @@ pub enum LedgerErrorKind {
 pub enum LedgerError {
     #[error("no ledger at {path}: create one with `baytrace-edge init --dir DIR --device ID`")]
     NotFound { path: PathBuf },
-    #[error("{path} already exists: refusing to overwrite it; choose another path or move it aside")]
+    #[error(
+        "{path} already exists: refusing to overwrite it; choose another path or move it aside"
+    )]
     AlreadyExists { path: PathBuf },
     #[error(
         "{path} is not a baytrace ledger ({detail}); check the path, or restore from a backup with `baytrace-edge restore`"
@@ -113,11 +115,7 @@ impl LedgerError {
                 LedgerError::ReadOnly { path, detail }
             }
             Some(C::DiskFull) => LedgerError::DiskFull { path, detail },
-            Some(C::SystemIoFailure) => LedgerError::Io {
-                path,
-                what,
-                detail,
-            },
+            Some(C::SystemIoFailure) => LedgerError::Io { path, what, detail },
             Some(C::DatabaseBusy | C::DatabaseLocked) => LedgerError::Busy { path, detail },
             Some(C::ConstraintViolation) => LedgerError::Rejected(detail),
             _ => LedgerError::Internal { what, detail },

@@ -129,10 +129,9 @@ impl Ledger {
         }
         let dir = parent_dir(path);
         writable(&dir, path)?;
-        let name = path.file_name().map_or_else(
-            || "ledger".into(),
-            |n| n.to_string_lossy().into_owned(),
-        );
+        let name = path
+            .file_name()
+            .map_or_else(|| "ledger".into(), |n| n.to_string_lossy().into_owned());
         let tmp = dir.join(format!(".{name}.init-{}", std::process::id()));
         let built = build_empty(&tmp, &device, alg);
         let linked = built.and_then(|()| {
@@ -307,7 +306,9 @@ impl Ledger {
         let from = i64::try_from(*r.start()).unwrap_or(i64::MAX);
         let to = i64::try_from(*r.end()).unwrap_or(i64::MAX);
         self.select(
-            &format!("SELECT {SELECT_COLUMNS} FROM entries WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq"),
+            &format!(
+                "SELECT {SELECT_COLUMNS} FROM entries WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq"
+            ),
             params![from, to],
         )
     }
@@ -325,7 +326,9 @@ impl Ledger {
     pub fn synced_seq(&self) -> Result<u64, LedgerError> {
         let s: i64 = self
             .conn
-            .query_row("SELECT synced_seq FROM sync_mark WHERE one = 1", [], |r| r.get(0))
+            .query_row("SELECT synced_seq FROM sync_mark WHERE one = 1", [], |r| {
+                r.get(0)
+            })
             .ctx(&self.path, "reading the sync mark")?;
         Ok(u64::try_from(s).unwrap_or(0))
     }
@@ -440,12 +443,11 @@ impl Ledger {
         Ok(s.and_then(|s| u64::try_from(s).ok()))
     }
 
-    fn select(
-        &self,
-        sql: &str,
-        p: impl rusqlite::Params,
-    ) -> Result<Vec<Entry>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(sql).ctx(&self.path, "reading entries")?;
+    fn select(&self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<Entry>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql)
+            .ctx(&self.path, "reading entries")?;
         let rows = stmt
             .query_map(p, StoredRow::from_row)
             .ctx(&self.path, "reading entries")?;
@@ -570,7 +572,8 @@ fn build_empty(tmp: &Path, device: &DeviceId, alg: HashAlg) -> Result<(), Ledger
             .ctx(tmp, "writing meta")?;
     }
     tx.commit().ctx(tmp, "writing meta")?;
-    conn.close().map_err(|(_, e)| LedgerError::sqlite(tmp, "closing", e))
+    conn.close()
+        .map_err(|(_, e)| LedgerError::sqlite(tmp, "closing", e))
 }
 
 pub(crate) fn parent_dir(path: &Path) -> PathBuf {

@@ -8,8 +8,8 @@
 //! otherwise stored untouched, so adding a kind needs no schema change.
 
 use super::error::LedgerError;
-use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
 use trace_core::event::{Purchase, SaleTicket};
 use trace_core::{Entry, Event};
 
@@ -20,8 +20,7 @@ pub(crate) fn apply(conn: &Connection, entry: &Entry) -> Result<(), ProjError> {
         "INSERT INTO kind_counts (kind, n) VALUES (?1, 1) \
          ON CONFLICT(kind) DO UPDATE SET n = n + 1",
     )
-    .and_then(|mut s| s.execute([entry.event.kind()]))
-    ?;
+    .and_then(|mut s| s.execute([entry.event.kind()]))?;
 
     if let Event::SaleTicket(t) = &entry.event {
         let inserted = conn
@@ -29,16 +28,13 @@ pub(crate) fn apply(conn: &Connection, entry: &Entry) -> Result<(), ProjError> {
                 "INSERT INTO ticket_codes (ticket_code, seq) VALUES (?1, ?2) \
                  ON CONFLICT(ticket_code) DO NOTHING",
             )
-            .and_then(|mut s| s.execute(params![t.ticket_code, seq]))
-            ?;
+            .and_then(|mut s| s.execute(params![t.ticket_code, seq]))?;
         if inserted == 0 {
-            let other: i64 = conn
-                .query_row(
-                    "SELECT seq FROM ticket_codes WHERE ticket_code = ?1",
-                    [&t.ticket_code],
-                    |r| r.get(0),
-                )
-                ?;
+            let other: i64 = conn.query_row(
+                "SELECT seq FROM ticket_codes WHERE ticket_code = ?1",
+                [&t.ticket_code],
+                |r| r.get(0),
+            )?;
             return Err(ProjError::Rejected(format!(
                 "ticket code {} is already used by entry {other}",
                 t.ticket_code
@@ -66,8 +62,7 @@ fn apply_void(conn: &Connection, seq: i64, target: u64, reason: &str) -> Result<
             [target_i],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .optional()
-        ?;
+        .optional()?;
     let Some((kind, body)) = row else {
         return Err(ProjError::Rejected(format!(
             "void targets entry {target}, which does not exist"
@@ -83,8 +78,7 @@ fn apply_void(conn: &Connection, seq: i64, target: u64, reason: &str) -> Result<
             "INSERT INTO voids (target_seq, void_seq, reason) VALUES (?1, ?2, ?3) \
              ON CONFLICT(target_seq) DO NOTHING",
         )
-        .and_then(|mut s| s.execute(params![target_i, seq, reason]))
-        ?;
+        .and_then(|mut s| s.execute(params![target_i, seq, reason]))?;
     if inserted == 0 {
         return Err(ProjError::Rejected(format!(
             "entry {target} is already voided"
@@ -137,8 +131,7 @@ fn add_stock(
         "INSERT INTO stock (product, batch, grams, count) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT(product, batch) DO UPDATE SET grams = grams + ?3, count = count + ?4",
     )
-    .and_then(|mut s| s.execute(params![product, batch, grams, count]))
-    ?;
+    .and_then(|mut s| s.execute(params![product, batch, grams, count]))?;
     Ok(())
 }
 

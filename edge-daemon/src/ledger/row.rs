@@ -4,7 +4,7 @@
 //! need no new columns; the device id lives once in `meta`, not in every row.
 
 use serde_json::Value;
-use trace_core::{Digest, DeviceId, Entry, Event, Timestamp};
+use trace_core::{DeviceId, Digest, Entry, Event, Timestamp};
 use ulid::Ulid;
 
 /// The stored columns of one entry, as read from the table (before any checking).
@@ -109,6 +109,10 @@ mod tests {
         assert_eq!(back, e);
         let mut bad = row;
         bad.body = "{\"target_seq\":\"x\"}".into();
-        assert!(bad.decode(&dev).unwrap_err().contains("void body does not parse"));
+        assert!(
+            bad.decode(&dev)
+                .unwrap_err()
+                .contains("void body does not parse")
+        );
     }
 }

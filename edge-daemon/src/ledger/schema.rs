@@ -30,7 +30,8 @@ pub(crate) fn migrations() -> Migrations<'static> {
 
 /// Settings every ledger connection uses. Returns an error if WAL cannot be enabled.
 pub(crate) fn configure(conn: &Connection, path: &Path, busy: Duration) -> Result<(), LedgerError> {
-    conn.busy_timeout(busy).ctx(path, "setting the busy timeout")?;
+    conn.busy_timeout(busy)
+        .ctx(path, "setting the busy timeout")?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
         .ctx(path, "enabling WAL")?;
@@ -82,7 +83,9 @@ pub(crate) fn check_header(path: &Path) -> Result<(), LedgerError> {
     // The in-header size is authoritative only when it was written by the same change as the
     // counter; pages still in the WAL may legitimately be missing from the main file.
     let wal_has_frames = wal_path(path).metadata().is_ok_and(|m| m.len() > 0);
-    if !wal_has_frames && (len % page_size != 0 || (change_counter == valid_for && len < pages * page_size)) {
+    if !wal_has_frames
+        && (len % page_size != 0 || (change_counter == valid_for && len < pages * page_size))
+    {
         return Err(LedgerError::Corrupt {
             path: path.to_path_buf(),
             detail: format!(

@@ -33,12 +33,24 @@ fn sale_with_code(n: u64, code: &str) -> EntryDraft {
 #[test]
 fn appends_chain_and_read_back() {
     let (_d, mut l) = new_ledger();
-    assert_eq!(l.head().unwrap(), Head { seq: 0, hash: Digest::ZERO });
+    assert_eq!(
+        l.head().unwrap(),
+        Head {
+            seq: 0,
+            hash: Digest::ZERO
+        }
+    );
     let a = l.append(synth::sale(1)).unwrap();
     let b = l.append(synth::sale(2)).unwrap();
     assert_eq!((a.seq, b.seq), (1, 2));
     assert_eq!(b.prev_hash, a.hash);
-    assert_eq!(l.head().unwrap(), Head { seq: 2, hash: b.hash });
+    assert_eq!(
+        l.head().unwrap(),
+        Head {
+            seq: 2,
+            hash: b.hash
+        }
+    );
     assert_eq!(l.get(1).unwrap().unwrap(), a);
     assert_eq!(l.range(1..=5).unwrap(), vec![a, b]);
     assert!(l.get(3).unwrap().is_none());
@@ -65,7 +77,7 @@ fn projections_follow_appends_and_voids() {
     let p = l.append(synth::purchase(0)).unwrap();
     let batch = synth::batch(0);
     assert_eq!(l.stock("鲜猪肉", &batch).unwrap().grams, 50_000);
-    // Sale 4 has lines of product 0 (n=4 → (4+0)%8 = 4 ... find one that touches product 0).
+    // A synthetic sale with a line from that batch.
     let n = (1..100)
         .find(|n| {
             matches!(&synth::sale(*n).event, Event::SaleTicket(t)
@@ -99,7 +111,9 @@ fn refused_drafts_write_nothing() {
     let (_d, mut l) = new_ledger();
     l.append(sale_with_code(1, "00000000000000000001")).unwrap();
     let head = l.head().unwrap();
-    let dup = l.append(sale_with_code(2, "00000000000000000001")).unwrap_err();
+    let dup = l
+        .append(sale_with_code(2, "00000000000000000001"))
+        .unwrap_err();
     assert_eq!(dup.kind(), LedgerErrorKind::Rejected, "{dup}");
     assert!(dup.to_string().contains("already used by entry 1"));
     for bad in [void(9), void(2)] {
@@ -108,7 +122,12 @@ fn refused_drafts_write_nothing() {
     l.append(void(1)).unwrap();
     let twice = l.append(void(1)).unwrap_err();
     assert!(twice.to_string().contains("already voided"), "{twice}");
-    assert!(l.append(void(2)).unwrap_err().to_string().contains("itself a void"));
+    assert!(
+        l.append(void(2))
+            .unwrap_err()
+            .to_string()
+            .contains("itself a void")
+    );
     assert_eq!(l.head().unwrap().seq, head.seq + 1);
     assert_eq!(l.kind_counts().unwrap()["sale_ticket"], 1);
     assert!(l.verify().unwrap().is_intact());
@@ -122,7 +141,10 @@ fn append_batch_is_all_or_nothing() {
         .unwrap();
     assert_eq!(ok.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
     let e = l
-        .append_batch(vec![synth::sale(4), sale_with_code(5, &synth::ticket_code(1))])
+        .append_batch(vec![
+            synth::sale(4),
+            sale_with_code(5, &synth::ticket_code(1)),
+        ])
         .unwrap_err();
     assert_eq!(e.kind(), LedgerErrorKind::Rejected);
     assert_eq!(l.head().unwrap().seq, 3);
@@ -135,12 +157,29 @@ fn outbox_and_sync_mark() {
     for n in 1..=5 {
         l.append(synth::sale(n)).unwrap();
     }
-    assert_eq!(l.outbox(2).unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(
+        l.outbox(2)
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<_>>(),
+        vec![1, 2]
+    );
     l.mark_synced(3).unwrap();
     l.mark_synced(2).unwrap(); // never moves back
     assert_eq!(l.synced_seq().unwrap(), 3);
-    assert_eq!(l.outbox(10).unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), vec![4, 5]);
-    assert_eq!(l.mark_synced(6).unwrap_err().kind(), LedgerErrorKind::Rejected);
+    assert_eq!(
+        l.outbox(10)
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect::<Vec<_>>(),
+        vec![4, 5]
+    );
+    assert_eq!(
+        l.mark_synced(6).unwrap_err().kind(),
+        LedgerErrorKind::Rejected
+    );
     let s = l.status().unwrap();
     assert_eq!((s.head_seq, s.synced_seq, s.backlog), (5, 3, 2));
     assert_eq!(s.oldest_unsynced_at, Some(l.get(4).unwrap().unwrap().at));
@@ -175,7 +214,10 @@ fn group_commit_isolates_a_refused_draft() {
     .collect();
     let results: Vec<_> = pending.into_iter().map(Pending::wait).collect();
     assert_eq!(results[0].as_ref().unwrap().seq, 1);
-    assert_eq!(results[1].as_ref().unwrap_err().kind(), LedgerErrorKind::Rejected);
+    assert_eq!(
+        results[1].as_ref().unwrap_err().kind(),
+        LedgerErrorKind::Rejected
+    );
     assert_eq!(results[2].as_ref().unwrap().seq, 2);
     // Many concurrent appenders: every one acknowledged exactly once, dense seqs.
     let mut seqs: Vec<u64> = std::thread::scope(|s| {
@@ -205,7 +247,9 @@ async fn group_commit_from_async_code() {
     let w = LedgerWriter::spawn(l, WriterOptions::default()).unwrap();
     let e = w.handle().append_async(synth::sale(1)).await.unwrap();
     assert_eq!(e.seq, 1);
-    let l = tokio::task::spawn_blocking(move || w.shutdown().unwrap()).await.unwrap();
+    let l = tokio::task::spawn_blocking(move || w.shutdown().unwrap())
+        .await
+        .unwrap();
     assert_eq!(l.get(1).unwrap().unwrap(), e);
 }
 
@@ -217,7 +261,10 @@ fn backup_and_restore_round_trip_and_never_overwrite() {
     }
     let b = d.path().join("backup.sqlite3");
     l.backup_to(&b).unwrap();
-    assert_eq!(l.backup_to(&b).unwrap_err().kind(), LedgerErrorKind::AlreadyExists);
+    assert_eq!(
+        l.backup_to(&b).unwrap_err().kind(),
+        LedgerErrorKind::AlreadyExists
+    );
     let r = d.path().join("restored.sqlite3");
     let report = Ledger::restore(&b, &r).unwrap();
     assert_eq!(report.head_seq, 10);

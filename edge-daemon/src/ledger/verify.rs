@@ -64,7 +64,9 @@ impl Ledger {
         let path = self.path();
         let mut stmt = self
             .conn()
-            .prepare(&format!("SELECT {SELECT_COLUMNS} FROM entries ORDER BY seq"))
+            .prepare(&format!(
+                "SELECT {SELECT_COLUMNS} FROM entries ORDER BY seq"
+            ))
             .ctx(path, "verifying")?;
         let rows = stmt
             .query_map([], StoredRow::from_row)
@@ -83,7 +85,7 @@ impl Ledger {
             }
             expected += 1;
             let done = u64::try_from(expected - 1).unwrap_or(0);
-            if done % 1024 == 0 {
+            if done.is_multiple_of(1024) {
                 progress(done);
             }
         }

@@ -45,7 +45,14 @@ pub fn ledger_with(dir: &Path, n: u64) -> PathBuf {
     edge_ok(&["init", "--dir", p(&boxdir), "--device", "stall-a01"]);
     let db = boxdir.join("ledger.sqlite3");
     if n > 0 {
-        let out = edge_ok(&["ledger", "stress-append", "--db", p(&db), "--count", &n.to_string()]);
+        let out = edge_ok(&[
+            "ledger",
+            "stress-append",
+            "--db",
+            p(&db),
+            "--count",
+            &n.to_string(),
+        ]);
         assert_eq!(out.lines().count() as u64, n);
     }
     db
