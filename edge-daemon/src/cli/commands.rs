@@ -171,18 +171,21 @@ fn run(config: &Path) -> anyhow::Result<ExitCode> {
         backlog = status.backlog,
         "ledger open and verified"
     );
-    tracing::info!(
-        "devices, cloud sync and the local UI are not implemented yet: this build only keeps the ledger ready"
-    );
     let writer = LedgerWriter::spawn(ledger, WriterOptions::default())?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        use tokio::signal::unix::{SignalKind, signal};
+        // Handlers first, then "ready": a supervisor may signal as soon as it sees the log.
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tracing::info!(
+            "devices, cloud sync and the local UI are not implemented yet: this build only keeps the ledger ready"
+        );
         tokio::select! {
-            r = tokio::signal::ctrl_c() => r?,
+            _ = int.recv() => {},
             _ = term.recv() => {},
         }
         anyhow::Ok(())

@@ -248,10 +248,20 @@ impl Ledger {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx(&path, "starting a write transaction")?;
         let mut head = read_head(&tx, &path)?;
+        let mut acc = projection::Deltas::default();
         let mut out = Vec::with_capacity(drafts.len());
         for d in drafts {
-            out.push(append_in(&tx, &path, &self.device, self.alg, &mut head, d)?);
+            out.push(append_in(
+                &tx,
+                &path,
+                &self.device,
+                self.alg,
+                &mut head,
+                &mut acc,
+                d,
+            )?);
         }
+        acc.flush(&tx).map_err(|e| e.into_ledger(&path))?;
         write_head(&tx, &path, head)?;
         tx.commit().ctx(&path, "committing")?;
         Ok(out)
@@ -270,11 +280,12 @@ impl Ledger {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx(&path, "starting a write transaction")?;
         let mut head = read_head(&tx, &path)?;
+        let mut acc = projection::Deltas::default();
         let mut out = Vec::with_capacity(drafts.len());
         for d in drafts {
             let mut sp = tx.savepoint().ctx(&path, "starting a savepoint")?;
             let mut h = head;
-            match append_in(&sp, &path, &self.device, self.alg, &mut h, d) {
+            match append_in(&sp, &path, &self.device, self.alg, &mut h, &mut acc, d) {
                 Ok(e) => {
                     sp.commit().ctx(&path, "releasing a savepoint")?;
                     head = h;
@@ -288,6 +299,7 @@ impl Ledger {
                 Err(e) => return Err(e),
             }
         }
+        acc.flush(&tx).map_err(|e| e.into_ledger(&path))?;
         write_head(&tx, &path, head)?;
         tx.commit().ctx(&path, "committing")?;
         Ok(out)
@@ -474,6 +486,7 @@ fn append_in(
     device: &DeviceId,
     alg: HashAlg,
     head: &mut Head,
+    acc: &mut projection::Deltas,
     draft: EntryDraft,
 ) -> Result<Entry, LedgerError> {
     let seq = head.seq + 1;
@@ -507,7 +520,7 @@ fn append_in(
         }
         return Err(LedgerError::sqlite(path, "inserting the entry", e));
     }
-    projection::apply(conn, &entry).map_err(|e| e.into_ledger(path))?;
+    projection::apply(conn, &entry, acc).map_err(|e| e.into_ledger(path))?;
     *head = Head {
         seq,
         hash: entry.hash,

@@ -9,18 +9,66 @@
 
 use super::error::LedgerError;
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
 use std::path::Path;
 use trace_core::event::{Purchase, SaleTicket};
 use trace_core::{Entry, Event};
 
-/// Apply `entry` to every projection it touches. A refusal leaves the caller to roll back.
-pub(crate) fn apply(conn: &Connection, entry: &Entry) -> Result<(), ProjError> {
+/// Additive projection updates (counts, stock) summed over one transaction and written once
+/// before it commits: a burst of 1000 sales touches a handful of stock rows, not 2500.
+/// Checks that can refuse an entry (ticket code taken, bad void) still run per entry.
+#[derive(Debug, Default)]
+pub(crate) struct Deltas {
+    kinds: HashMap<&'static str, i64>,
+    stock: HashMap<(String, String), (i64, i64)>,
+}
+
+impl Deltas {
+    fn stock(&mut self, product: &str, batch: &str, grams: i64, count: i64) {
+        let e = self
+            .stock
+            .entry((product.to_owned(), batch.to_owned()))
+            .or_default();
+        e.0 += grams;
+        e.1 += count;
+    }
+
+    fn merge(&mut self, other: Deltas) {
+        for (k, n) in other.kinds {
+            *self.kinds.entry(k).or_default() += n;
+        }
+        for ((p, b), (g, c)) in other.stock {
+            self.stock(&p, &b, g, c);
+        }
+    }
+
+    /// Write the sums; call inside the transaction, before commit.
+    pub fn flush(self, conn: &Connection) -> Result<(), ProjError> {
+        let mut k = conn.prepare_cached(
+            "INSERT INTO kind_counts (kind, n) VALUES (?1, ?2) \
+             ON CONFLICT(kind) DO UPDATE SET n = n + ?2",
+        )?;
+        for (kind, n) in self.kinds {
+            k.execute(params![kind, n])?;
+        }
+        let mut s = conn.prepare_cached(
+            "INSERT INTO stock (product, batch, grams, count) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT(product, batch) DO UPDATE SET grams = grams + ?3, count = count + ?4",
+        )?;
+        for ((product, batch), (grams, count)) in self.stock {
+            s.execute(params![product, batch, grams, count])?;
+        }
+        Ok(())
+    }
+}
+
+/// Apply `entry` to every projection it touches: checks and unique indexes now, additive
+/// effects into `acc` only once the entry is accepted. A refusal leaves `acc` untouched and
+/// the caller to roll back.
+pub(crate) fn apply(conn: &Connection, entry: &Entry, acc: &mut Deltas) -> Result<(), ProjError> {
     let seq = seq_i64(entry.seq)?;
-    conn.prepare_cached(
-        "INSERT INTO kind_counts (kind, n) VALUES (?1, 1) \
-         ON CONFLICT(kind) DO UPDATE SET n = n + 1",
-    )
-    .and_then(|mut s| s.execute([entry.event.kind()]))?;
+    let mut d = Deltas::default();
+    d.kinds.insert(entry.event.kind(), 1);
 
     if let Event::SaleTicket(t) = &entry.event {
         let inserted = conn
@@ -40,16 +88,23 @@ pub(crate) fn apply(conn: &Connection, entry: &Entry) -> Result<(), ProjError> {
                 t.ticket_code
             )));
         }
-        sale_stock(conn, t, -1)?;
+        sale_stock(&mut d, t, -1);
     } else if let Event::Purchase(p) = &entry.event {
-        purchase_stock(conn, p, 1)?;
+        purchase_stock(&mut d, p, 1);
     } else if let Event::Void(v) = &entry.event {
-        apply_void(conn, seq, v.target_seq, &v.reason)?;
+        apply_void(conn, &mut d, seq, v.target_seq, &v.reason)?;
     }
+    acc.merge(d);
     Ok(())
 }
 
-fn apply_void(conn: &Connection, seq: i64, target: u64, reason: &str) -> Result<(), ProjError> {
+fn apply_void(
+    conn: &Connection,
+    d: &mut Deltas,
+    seq: i64,
+    target: u64,
+    reason: &str,
+) -> Result<(), ProjError> {
     let target_i = seq_i64(target)?;
     if target_i >= seq || target_i < 1 {
         return Err(ProjError::Rejected(format!(
@@ -89,50 +144,33 @@ fn apply_void(conn: &Connection, seq: i64, target: u64, reason: &str) -> Result<
     let event: Option<Event> =
         serde_json::from_value(serde_json::json!({"kind": kind, "body": body})).ok();
     match event {
-        Some(Event::SaleTicket(t)) => sale_stock(conn, &t, 1),
-        Some(Event::Purchase(p)) => purchase_stock(conn, &p, -1),
-        _ => Ok(()),
+        Some(Event::SaleTicket(t)) => sale_stock(d, &t, 1),
+        Some(Event::Purchase(p)) => purchase_stock(d, &p, -1),
+        _ => {}
     }
+    Ok(())
 }
 
-fn sale_stock(conn: &Connection, t: &SaleTicket, sign: i64) -> Result<(), ProjError> {
+fn sale_stock(d: &mut Deltas, t: &SaleTicket, sign: i64) {
     for line in &t.lines {
         if let Some(batch) = &line.batch {
-            add_stock(
-                conn,
+            d.stock(
                 &line.product,
                 batch,
                 sign * line.grams.map_or(0, |g| g.0),
                 sign * i64::from(line.count.unwrap_or(0)),
-            )?;
+            );
         }
     }
-    Ok(())
 }
 
-fn purchase_stock(conn: &Connection, p: &Purchase, sign: i64) -> Result<(), ProjError> {
-    add_stock(
-        conn,
+fn purchase_stock(d: &mut Deltas, p: &Purchase, sign: i64) {
+    d.stock(
         &p.product,
         &p.batch,
         sign * p.grams.map_or(0, |g| g.0),
         sign * i64::from(p.count.unwrap_or(0)),
-    )
-}
-
-fn add_stock(
-    conn: &Connection,
-    product: &str,
-    batch: &str,
-    grams: i64,
-    count: i64,
-) -> Result<(), ProjError> {
-    conn.prepare_cached(
-        "INSERT INTO stock (product, batch, grams, count) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT(product, batch) DO UPDATE SET grams = grams + ?3, count = count + ?4",
-    )
-    .and_then(|mut s| s.execute(params![product, batch, grams, count]))?;
-    Ok(())
+    );
 }
 
 pub(crate) fn seq_i64(seq: u64) -> Result<i64, ProjError> {
