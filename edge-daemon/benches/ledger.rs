@@ -3,7 +3,7 @@
 //!
 //! Groups: `append_single` (one entry per transaction: latency, fsync-bound) and `burst_1000`
 //! (1000 entries: through the group-commit writer, through `append_batch`, and as one bare
-//! batched INSERT transaction). Target: the ledger's burst throughput ≥ 50% of the bare one.
+//! batched INSERT transaction; plus `seal_only_no_db`, the CPU cost of sealing alone). Target: the ledger's burst throughput ≥ 50% of the bare one.
 //! Run: `cargo bench -p edge-daemon --bench ledger`.
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
@@ -103,6 +103,15 @@ fn burst(c: &mut Criterion) {
         b.iter_batched(
             || rows_for(drafts.take(N), &device(), HashAlg::Sha256),
             |rows| bare.insert_batch(&rows).unwrap(),
+            BatchSize::LargeInput,
+        )
+    });
+    // Not a ledger path: the CPU floor of sealing (canonical JSON + SHA-256) with no SQL,
+    // to show how much of the gap to the bare INSERT is the hash chain itself.
+    g.bench_function("seal_only_no_db", |b| {
+        b.iter_batched(
+            || drafts.take(N),
+            |ds| rows_for(ds, &device(), HashAlg::Sha256),
             BatchSize::LargeInput,
         )
     });

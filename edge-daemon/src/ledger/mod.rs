@@ -268,9 +268,25 @@ impl Ledger {
     }
 
     /// Group commit: one transaction, one fsync, but each draft stands alone: a refused draft
-    /// is rolled back to its savepoint and reported, the others commit. A storage failure
-    /// fails them all (nothing committed).
+    /// is reported and the others commit. A storage failure fails them all (nothing
+    /// committed). Refusals are rare, so the batch is first tried whole; only when it is
+    /// refused is it redone draft by draft with savepoints.
     pub(crate) fn append_group(
+        &mut self,
+        drafts: Vec<EntryDraft>,
+    ) -> Result<Vec<Result<Entry, LedgerError>>, LedgerError> {
+        match self.append_batch(drafts.clone()) {
+            Ok(entries) => Ok(entries.into_iter().map(Ok).collect()),
+            Err(e) if e.kind() == LedgerErrorKind::Rejected && drafts.len() > 1 => {
+                self.append_each(drafts)
+            }
+            Err(e) if e.kind() == LedgerErrorKind::Rejected => Ok(vec![Err(e)]),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One transaction with a savepoint per draft, so a refusal rolls back only its draft.
+    fn append_each(
         &mut self,
         drafts: Vec<EntryDraft>,
     ) -> Result<Vec<Result<Entry, LedgerError>>, LedgerError> {
