@@ -5,7 +5,7 @@
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 -- The append-only, hash-chained series. `kind` + `body` hold any event kind, so a new
 -- vocabulary kind needs no schema change.
@@ -47,15 +47,18 @@ CREATE TABLE sync_mark (
 INSERT INTO sync_mark (one, synced_seq) VALUES (1, 0);
 
 -- Projections: derived state, updated in the same transaction as the append.
+-- Text-keyed tables are WITHOUT ROWID: one b-tree instead of table + index. It matters for
+-- ticket_codes, whose keys are unguessable hence random, so every insert lands on a random
+-- leaf page.
 CREATE TABLE kind_counts (
     kind TEXT PRIMARY KEY NOT NULL,
     n    INTEGER NOT NULL
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE ticket_codes (
     ticket_code TEXT PRIMARY KEY NOT NULL,
     seq         INTEGER NOT NULL
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE stock (
     product TEXT NOT NULL,
@@ -63,7 +66,7 @@ CREATE TABLE stock (
     grams   INTEGER NOT NULL DEFAULT 0,
     count   INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (product, batch)
-) STRICT;
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE voids (
     target_seq INTEGER PRIMARY KEY NOT NULL,

@@ -238,9 +238,20 @@ pub enum ExportFormat {
 pub fn run(cli: Cli) -> ExitCode {
     match commands::dispatch(cli.command) {
         Ok(code) => code,
+        // `ledger export | head`: the reader left; not an error.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    let pipe = std::io::ErrorKind::BrokenPipe;
+    e.downcast_ref::<std::io::Error>()
+        .is_some_and(|io| io.kind() == pipe)
+        || e.downcast_ref::<serde_json::Error>()
+            .and_then(serde_json::Error::io_error_kind)
+            == Some(pipe)
 }
