@@ -1,7 +1,16 @@
 //! # edge-daemon: the baytrace box
 //!
 //! The library behind `baytrace-edge`: the append-only, hash-chained SQLite ledger with its
-//! projections and outbox, the installer CLI, and (in later work) the device manager, the sync
+//! projections and outbox ([`ledger`]), the layered configuration ([`config`]), the device's
+//! keys ([`keys`]) and the installer CLI ([`cli`]); in later work the device manager, the sync
 //! client and the local touchscreen UI. The binary is a thin `main.rs` so tests can start every
 //! piece in-process.
 #![forbid(unsafe_code)]
+
+pub mod baseline;
+pub mod cli;
+pub mod config;
+pub mod keys;
+pub mod ledger;
+pub mod synth;
+pub mod timefmt;

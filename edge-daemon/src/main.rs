@@ -1,3 +1,8 @@
-fn main() {
-    println!("baytrace-edge: not yet");
+//! `baytrace-edge`: see [`edge_daemon::cli`].
+#![forbid(unsafe_code)]
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    edge_daemon::cli::run(edge_daemon::cli::Cli::parse())
 }

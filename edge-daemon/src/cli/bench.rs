@@ -1,0 +1,198 @@
+//! `bench ledger`: the ledger against a bare INSERT on this box's own disk, in one run.
+//!
+//! Phases, all WAL + synchronous=FULL: single appends (latency per call) vs one-row INSERT
+//! transactions; a burst through the group-commit writer and a burst through `append_batch`
+//! vs batched INSERTs of the same bytes. The baseline lives in a scratch file beside the
+//! ledger and is removed afterwards.
+
+use crate::baseline::{BareTable, rows_for};
+use crate::ledger::{Ledger, LedgerOptions, LedgerWriter, WriterOptions};
+use crate::synth;
+use anyhow::Context;
+use serde::Serialize;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use trace_core::{DeviceId, HashAlg};
+
+const BATCH: usize = 1000;
+
+#[derive(Debug, Serialize)]
+struct Phase {
+    name: &'static str,
+    entries: u64,
+    entries_per_s: u64,
+    p50_us: u64,
+    p99_us: u64,
+    max_us: u64,
+    /// Throughput relative to the matching bare-INSERT phase (1.0 for the baselines).
+    vs_bare: String,
+}
+
+fn phase(name: &'static str, lat: &mut [Duration], total: Duration) -> Phase {
+    lat.sort_unstable();
+    let pick = |q: usize| {
+        lat.get((lat.len().saturating_sub(1) * q) / 100)
+            .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+    };
+    let n = lat.len() as u64;
+    let per_s = u128::from(n) * 1_000_000 / total.as_micros().max(1);
+    Phase {
+        name,
+        entries: n,
+        entries_per_s: u64::try_from(per_s).unwrap_or(u64::MAX),
+        p50_us: pick(50),
+        p99_us: pick(99),
+        max_us: pick(100),
+        vs_bare: String::new(),
+    }
+}
+
+fn ratio(a: &Phase, base: &Phase) -> String {
+    let r = u128::from(a.entries_per_s) * 100 / u128::from(base.entries_per_s.max(1));
+    format!("{}.{:02}", r / 100, r % 100)
+}
+
+pub(super) fn run(db: &Path, entries: u64, single: u64, json: bool) -> anyhow::Result<ExitCode> {
+    let opts = LedgerOptions::default();
+    let mut ledger = if db.exists() {
+        Ledger::open(db, &opts)?
+    } else {
+        Ledger::create(db, DeviceId::new("bench-0001")?, HashAlg::Sha256, &opts)?
+    };
+    let base_path = {
+        let mut s = db.as_os_str().to_owned();
+        s.push(".bare-baseline");
+        std::path::PathBuf::from(s)
+    };
+    let mut bare = BareTable::open(&base_path)
+        .with_context(|| format!("cannot create the baseline file {}", base_path.display()))?;
+    let device = ledger.device().clone();
+    let alg = ledger.hash_alg();
+    let mut n = ledger.head()?.seq;
+    let mut next = move || {
+        n += 1;
+        synth::sale(n)
+    };
+
+    // 1. Single appends vs one-row transactions.
+    let pb = super::progress::bar(single * 2, "single appends");
+    let mut lat = Vec::with_capacity(single as usize);
+    let t0 = Instant::now();
+    for _ in 0..single {
+        let t = Instant::now();
+        ledger.append(next())?;
+        lat.push(t.elapsed());
+        pb.inc(1);
+    }
+    let single_ledger = phase("single append (ledger)", &mut lat, t0.elapsed());
+    let rows = rows_for((0..single).map(|_| next()).collect(), &device, alg);
+    lat.clear();
+    let t0 = Instant::now();
+    for r in &rows {
+        let t = Instant::now();
+        bare.insert_one(r)?;
+        lat.push(t.elapsed());
+        pb.inc(1);
+    }
+    let single_bare = phase("single INSERT (bare)", &mut lat, t0.elapsed());
+    pb.finish_and_clear();
+
+    // 2. Bursts.
+    let pb = super::progress::bar(entries * 3, "bursts");
+    let drafts: Vec<_> = (0..entries).map(|_| next()).collect();
+    let writer = LedgerWriter::spawn(ledger, WriterOptions::default())?;
+    let h = writer.handle();
+    let t0 = Instant::now();
+    let mut pending = Vec::with_capacity(drafts.len());
+    for d in drafts {
+        pending.push((Instant::now(), h.submit(d)?));
+    }
+    lat.clear();
+    for (t, p) in pending {
+        p.wait()?;
+        lat.push(t.elapsed());
+        pb.inc(1);
+    }
+    let group = phase("burst group commit (ledger)", &mut lat, t0.elapsed());
+    drop(h);
+    let mut ledger = writer.shutdown()?;
+
+    let drafts: Vec<_> = (0..entries).map(|_| next()).collect();
+    lat.clear();
+    let t0 = Instant::now();
+    let mut it = drafts.into_iter().peekable();
+    while it.peek().is_some() {
+        let chunk: Vec<_> = it.by_ref().take(BATCH).collect();
+        let k = chunk.len();
+        let t = Instant::now();
+        ledger.append_batch(chunk)?;
+        lat.extend(std::iter::repeat_n(t.elapsed(), k));
+        pb.inc(k as u64);
+    }
+    let batch = phase("burst append_batch (ledger)", &mut lat, t0.elapsed());
+
+    let rows = rows_for((0..entries).map(|_| next()).collect(), &device, alg);
+    lat.clear();
+    let t0 = Instant::now();
+    for chunk in rows.chunks(BATCH) {
+        let t = Instant::now();
+        bare.insert_batch(chunk)?;
+        lat.extend(std::iter::repeat_n(t.elapsed(), chunk.len()));
+        pb.inc(chunk.len() as u64);
+    }
+    let bare_batch = phase("burst INSERT x1000 (bare)", &mut lat, t0.elapsed());
+    pb.finish_and_clear();
+    drop(bare);
+    for suffix in ["", "-wal", "-shm"] {
+        let mut s = base_path.as_os_str().to_owned();
+        s.push(suffix);
+        let _ = std::fs::remove_file(std::path::PathBuf::from(s));
+    }
+
+    let mut phases = [single_ledger, single_bare, group, batch, bare_batch];
+    phases[0].vs_bare = ratio(&phases[0], &phases[1]);
+    phases[1].vs_bare = "1.00".into();
+    phases[2].vs_bare = ratio(&phases[2], &phases[4]);
+    phases[3].vs_bare = ratio(&phases[3], &phases[4]);
+    phases[4].vs_bare = "1.00".into();
+    if json {
+        let v = serde_json::json!({
+            "ledger": db,
+            "durability": "WAL, synchronous=FULL",
+            "head_seq": ledger.head()?.seq,
+            "phases": phases,
+        });
+        println!("{v}");
+    } else {
+        println!(
+            "bench ledger: {} (WAL, synchronous=FULL), head now {}",
+            db.display(),
+            ledger.head()?.seq
+        );
+        println!(
+            "{:<30} {:>8} {:>10} {:>9} {:>9} {:>9} {:>8}",
+            "phase", "entries", "entries/s", "p50 ms", "p99 ms", "max ms", "vs bare"
+        );
+        for p in &phases {
+            println!(
+                "{:<30} {:>8} {:>10} {:>9} {:>9} {:>9} {:>8}",
+                p.name,
+                p.entries,
+                p.entries_per_s,
+                ms(p.p50_us),
+                ms(p.p99_us),
+                ms(p.max_us),
+                p.vs_bare
+            );
+        }
+        println!(
+            "burst latencies are submit-to-acknowledgement; batches of {BATCH} for append_batch and bare."
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn ms(us: u64) -> String {
+    format!("{}.{:03}", us / 1000, us % 1000)
+}

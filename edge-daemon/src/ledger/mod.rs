@@ -1,0 +1,644 @@
+//! # The edge ledger: append-only, hash-chained, durable
+//!
+//! Every business action on a box is an [`Entry`] in one SQLite file. Why SQLite and one file:
+//! the entry, its hash link and every projection it touches (stock, ticket codes, voids) commit
+//! in one transaction, so a crash leaves all of them or none; the outbox is simply "entries
+//! after the sync mark", so it cannot disagree with the ledger either.
+//!
+//! Invariants this module keeps:
+//! - `seq` is dense from 1; `prev_hash` of entry n is the hash of n-1 (zero for 1);
+//!   `hash = H(prev_hash ‖ canonical(entry))` with the deployment's algorithm (`meta`).
+//! - Rows are never updated or deleted (triggers abort it); corrections are new entries.
+//! - An `append` that returned `Ok` is on stable storage (see [`schema`] for why
+//!   `synchronous=FULL`).
+//! - Opening never modifies a file it then refuses (newer schema, damaged, foreign).
+//!
+//! Design: one [`Ledger`] owns one connection and is used from one thread. Writers that must
+//! share it (scale events, the UI, the coder at line speed) go through [`LedgerWriter`], which
+//! owns the ledger on its own thread and commits everything queued in one transaction.
+
+mod backup;
+mod error;
+mod projection;
+mod row;
+pub mod schema;
+mod verify;
+mod writer;
+
+pub use error::{LedgerError, LedgerErrorKind};
+pub use verify::{BadEntry, Problem, VerifyReport};
+pub use writer::{LedgerWriter, Pending, WriterHandle, WriterOptions};
+
+use error::SqlContext;
+use nix::unistd::{AccessFlags, access};
+use row::{SELECT_COLUMNS, StoredRow};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+use trace_core::{DeviceId, Digest, Entry, EntryDraft, HashAlg, Timestamp};
+
+/// How thoroughly [`Ledger::open`] checks the file before using it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OpenCheck {
+    /// Header, size and schema only: cheap, for `status` and short commands.
+    #[default]
+    Header,
+    /// Also `PRAGMA quick_check` over every page: for the daemon's start and `verify`.
+    Quick,
+}
+
+#[derive(Debug, Clone)]
+pub struct LedgerOptions {
+    pub check: OpenCheck,
+    /// How long to wait for another connection's write lock before reporting `Busy`.
+    pub busy_timeout: Duration,
+}
+
+impl Default for LedgerOptions {
+    fn default() -> Self {
+        LedgerOptions {
+            check: OpenCheck::Header,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The last committed entry (seq 0 and a zero hash for an empty ledger).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Head {
+    pub seq: u64,
+    pub hash: Digest,
+}
+
+/// What `status` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LedgerStatus {
+    pub device: DeviceId,
+    pub hash_alg: HashAlg,
+    pub head_seq: u64,
+    pub head_hash: Digest,
+    pub synced_seq: u64,
+    pub backlog: u64,
+    /// Device clock of the oldest entry not yet acknowledged by the cloud, UTC ms.
+    pub oldest_unsynced_at: Option<Timestamp>,
+}
+
+/// Stock of one (product, batch) from purchases minus sales lines with that batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct StockLevel {
+    pub grams: i64,
+    pub count: i64,
+}
+
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+    device: DeviceId,
+    alg: HashAlg,
+    created_at: Timestamp,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("path", &self.path)
+            .field("device", &self.device)
+            .field("alg", &self.alg)
+            .finish()
+    }
+}
+
+impl Ledger {
+    /// Create an empty ledger at `path` for `device`. Refuses an existing file. The file is
+    /// built under a temporary name and linked into place, so a crash never leaves a
+    /// half-initialised ledger at `path`.
+    pub fn create(
+        path: &Path,
+        device: DeviceId,
+        alg: HashAlg,
+        opts: &LedgerOptions,
+    ) -> Result<Ledger, LedgerError> {
+        if path.exists() || schema::wal_path(path).exists() {
+            return Err(LedgerError::AlreadyExists {
+                path: path.to_path_buf(),
+            });
+        }
+        let dir = parent_dir(path);
+        writable(&dir, path)?;
+        let name = path
+            .file_name()
+            .map_or_else(|| "ledger".into(), |n| n.to_string_lossy().into_owned());
+        let tmp = dir.join(format!(".{name}.init-{}", std::process::id()));
+        let built = build_empty(&tmp, &device, alg);
+        let linked = built.and_then(|()| {
+            sync_file(&tmp)?;
+            std::fs::hard_link(&tmp, path).map_err(|e| LedgerError::io(path, "creating", &e))?;
+            sync_dir(&dir)
+        });
+        for p in [tmp.clone(), schema::wal_path(&tmp), schema::shm_path(&tmp)] {
+            let _ = std::fs::remove_file(p);
+        }
+        linked?;
+        Ledger::open(path, opts)
+    }
+
+    /// Open an existing ledger. Refuses, without changing the file: a missing file, a foreign
+    /// or damaged file, a newer schema, a file or directory that cannot be written.
+    pub fn open(path: &Path, opts: &LedgerOptions) -> Result<Ledger, LedgerError> {
+        std::fs::metadata(path).map_err(|e| LedgerError::io(path, "opening", &e))?;
+        schema::check_header(path)?;
+        writable(&parent_dir(path), path)?;
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .ctx(path, "opening")?;
+        conn.busy_timeout(opts.busy_timeout)
+            .ctx(path, "setting the busy timeout")?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .ctx(path, "reading the schema version")?;
+        if version > schema::SCHEMA_VERSION {
+            return Err(LedgerError::NewerSchema {
+                path: path.to_path_buf(),
+                found: version,
+                supported: schema::SCHEMA_VERSION,
+            });
+        }
+        if version <= 0 {
+            return Err(LedgerError::NotALedger {
+                path: path.to_path_buf(),
+                detail: "an SQLite database without the baytrace ledger schema".into(),
+            });
+        }
+        if opts.check == OpenCheck::Quick {
+            schema::quick_check(&conn, path)?;
+        }
+        schema::configure(&conn, path, opts.busy_timeout)?;
+        if version < schema::SCHEMA_VERSION {
+            schema::migrations()
+                .to_latest(&mut conn)
+                .map_err(|e| LedgerError::Internal {
+                    what: "migrating the schema",
+                    detail: e.to_string(),
+                })?;
+        }
+        let meta = read_meta(&conn, path)?;
+        let bad = |what: &str| LedgerError::NotALedger {
+            path: path.to_path_buf(),
+            detail: format!("meta.{what} is missing or invalid"),
+        };
+        let device = meta
+            .get("device_id")
+            .and_then(|d| DeviceId::new(d.clone()).ok())
+            .ok_or_else(|| bad("device_id"))?;
+        let alg = meta
+            .get("hash_alg")
+            .and_then(|a| HashAlg::from_str(a).ok())
+            .ok_or_else(|| bad("hash_alg"))?;
+        let created_at = meta
+            .get("created_at")
+            .and_then(|c| c.parse().ok())
+            .map(Timestamp)
+            .ok_or_else(|| bad("created_at"))?;
+        Ok(Ledger {
+            conn,
+            path: path.to_path_buf(),
+            device,
+            alg,
+            created_at,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn device(&self) -> &DeviceId {
+        &self.device
+    }
+
+    pub fn hash_alg(&self) -> HashAlg {
+        self.alg
+    }
+
+    pub fn created_at(&self) -> Timestamp {
+        self.created_at
+    }
+
+    /// Seal and durably append one entry, with its projections, in one transaction.
+    pub fn append(&mut self, draft: EntryDraft) -> Result<Entry, LedgerError> {
+        let mut out = self.append_batch(vec![draft])?;
+        out.pop().ok_or(LedgerError::Internal {
+            what: "appending",
+            detail: "no entry returned".into(),
+        })
+    }
+
+    /// Append all drafts in one transaction: all are committed, or none (one refusal refuses
+    /// the batch).
+    pub fn append_batch(&mut self, drafts: Vec<EntryDraft>) -> Result<Vec<Entry>, LedgerError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(&path, "starting a write transaction")?;
+        let mut head = read_head(&tx, &path)?;
+        let mut acc = projection::Deltas::default();
+        let mut out = Vec::with_capacity(drafts.len());
+        for d in drafts {
+            out.push(append_in(
+                &tx,
+                &path,
+                &self.device,
+                self.alg,
+                &mut head,
+                &mut acc,
+                d,
+            )?);
+        }
+        acc.flush(&tx).map_err(|e| e.into_ledger(&path))?;
+        write_head(&tx, &path, head)?;
+        tx.commit().ctx(&path, "committing")?;
+        Ok(out)
+    }
+
+    /// Group commit: one transaction, one fsync, but each draft stands alone: a refused draft
+    /// is reported and the others commit. A storage failure fails them all (nothing
+    /// committed). Refusals are rare, so the batch is first tried whole; only when it is
+    /// refused is it redone draft by draft with savepoints.
+    pub(crate) fn append_group(
+        &mut self,
+        drafts: Vec<EntryDraft>,
+    ) -> Result<Vec<Result<Entry, LedgerError>>, LedgerError> {
+        match self.append_batch(drafts.clone()) {
+            Ok(entries) => Ok(entries.into_iter().map(Ok).collect()),
+            Err(e) if e.kind() == LedgerErrorKind::Rejected && drafts.len() > 1 => {
+                self.append_each(drafts)
+            }
+            Err(e) if e.kind() == LedgerErrorKind::Rejected => Ok(vec![Err(e)]),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One transaction with a savepoint per draft, so a refusal rolls back only its draft.
+    fn append_each(
+        &mut self,
+        drafts: Vec<EntryDraft>,
+    ) -> Result<Vec<Result<Entry, LedgerError>>, LedgerError> {
+        let path = self.path.clone();
+        let mut tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(&path, "starting a write transaction")?;
+        let mut head = read_head(&tx, &path)?;
+        let mut acc = projection::Deltas::default();
+        let mut out = Vec::with_capacity(drafts.len());
+        for d in drafts {
+            let mut sp = tx.savepoint().ctx(&path, "starting a savepoint")?;
+            let mut h = head;
+            match append_in(&sp, &path, &self.device, self.alg, &mut h, &mut acc, d) {
+                Ok(e) => {
+                    sp.commit().ctx(&path, "releasing a savepoint")?;
+                    head = h;
+                    out.push(Ok(e));
+                }
+                Err(e) if e.kind() == LedgerErrorKind::Rejected => {
+                    sp.rollback().ctx(&path, "rolling back a savepoint")?;
+                    drop(sp);
+                    out.push(Err(e));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        acc.flush(&tx).map_err(|e| e.into_ledger(&path))?;
+        write_head(&tx, &path, head)?;
+        tx.commit().ctx(&path, "committing")?;
+        Ok(out)
+    }
+
+    pub fn head(&self) -> Result<Head, LedgerError> {
+        read_head(&self.conn, &self.path)
+    }
+
+    pub fn get(&self, seq: u64) -> Result<Option<Entry>, LedgerError> {
+        Ok(self.range(seq..=seq)?.pop())
+    }
+
+    /// Entries with `from <= seq <= to`, in order.
+    pub fn range(&self, r: RangeInclusive<u64>) -> Result<Vec<Entry>, LedgerError> {
+        let from = i64::try_from(*r.start()).unwrap_or(i64::MAX);
+        let to = i64::try_from(*r.end()).unwrap_or(i64::MAX);
+        self.select(
+            &format!(
+                "SELECT {SELECT_COLUMNS} FROM entries WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq"
+            ),
+            params![from, to],
+        )
+    }
+
+    /// Up to `limit` entries the cloud has not acknowledged, oldest first.
+    pub fn outbox(&self, limit: usize) -> Result<Vec<Entry>, LedgerError> {
+        let synced = i64::try_from(self.synced_seq()?).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.select(
+            &format!("SELECT {SELECT_COLUMNS} FROM entries WHERE seq > ?1 ORDER BY seq LIMIT ?2"),
+            params![synced, limit],
+        )
+    }
+
+    pub fn synced_seq(&self) -> Result<u64, LedgerError> {
+        let s: i64 = self
+            .conn
+            .query_row("SELECT synced_seq FROM sync_mark WHERE one = 1", [], |r| {
+                r.get(0)
+            })
+            .ctx(&self.path, "reading the sync mark")?;
+        Ok(u64::try_from(s).unwrap_or(0))
+    }
+
+    /// Record that the cloud acknowledged every entry up to `seq`. The mark only moves
+    /// forward and never past the head.
+    pub fn mark_synced(&mut self, seq: u64) -> Result<(), LedgerError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .ctx(&path, "starting a write transaction")?;
+        let head = read_head(&tx, &path)?;
+        if seq > head.seq {
+            return Err(LedgerError::Rejected(format!(
+                "cannot mark entry {seq} synced: the head is {}",
+                head.seq
+            )));
+        }
+        let s = projection::seq_i64(seq).map_err(|e| e.into_ledger(&path))?;
+        tx.execute(
+            "UPDATE sync_mark SET synced_seq = max(synced_seq, ?1) WHERE one = 1",
+            [s],
+        )
+        .ctx(&path, "moving the sync mark")?;
+        tx.commit().ctx(&path, "committing")
+    }
+
+    pub fn status(&self) -> Result<LedgerStatus, LedgerError> {
+        let head = self.head()?;
+        let synced_seq = self.synced_seq()?;
+        let oldest: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT at FROM entries WHERE seq > ?1 ORDER BY seq LIMIT 1",
+                [i64::try_from(synced_seq).unwrap_or(i64::MAX)],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx(&self.path, "reading the outbox")?;
+        Ok(LedgerStatus {
+            device: self.device.clone(),
+            hash_alg: self.alg,
+            head_seq: head.seq,
+            head_hash: head.hash,
+            synced_seq,
+            backlog: head.seq.saturating_sub(synced_seq),
+            oldest_unsynced_at: oldest.map(Timestamp),
+        })
+    }
+
+    /// The entry that holds `ticket_code`, if any.
+    pub fn ticket_seq(&self, ticket_code: &str) -> Result<Option<u64>, LedgerError> {
+        let s: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT seq FROM ticket_codes WHERE ticket_code = ?1",
+                [ticket_code],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx(&self.path, "reading ticket codes")?;
+        Ok(s.and_then(|s| u64::try_from(s).ok()))
+    }
+
+    pub fn stock(&self, product: &str, batch: &str) -> Result<StockLevel, LedgerError> {
+        let s = self
+            .conn
+            .query_row(
+                "SELECT grams, count FROM stock WHERE product = ?1 AND batch = ?2",
+                [product, batch],
+                |r| {
+                    Ok(StockLevel {
+                        grams: r.get(0)?,
+                        count: r.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .ctx(&self.path, "reading stock")?;
+        Ok(s.unwrap_or_default())
+    }
+
+    /// Number of entries per kind.
+    pub fn kind_counts(&self) -> Result<BTreeMap<String, u64>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT kind, n FROM kind_counts")
+            .ctx(&self.path, "reading kind counts")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .ctx(&self.path, "reading kind counts")?;
+        let mut out = BTreeMap::new();
+        for r in rows {
+            let (k, n) = r.ctx(&self.path, "reading kind counts")?;
+            out.insert(k, u64::try_from(n).unwrap_or(0));
+        }
+        Ok(out)
+    }
+
+    /// The seq of the void entry that voided `seq`, if it was voided.
+    pub fn voided_by(&self, seq: u64) -> Result<Option<u64>, LedgerError> {
+        let s: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT void_seq FROM voids WHERE target_seq = ?1",
+                [i64::try_from(seq).unwrap_or(i64::MAX)],
+                |r| r.get(0),
+            )
+            .optional()
+            .ctx(&self.path, "reading voids")?;
+        Ok(s.and_then(|s| u64::try_from(s).ok()))
+    }
+
+    fn select(&self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<Entry>, LedgerError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql)
+            .ctx(&self.path, "reading entries")?;
+        let rows = stmt
+            .query_map(p, StoredRow::from_row)
+            .ctx(&self.path, "reading entries")?;
+        let mut out = Vec::new();
+        for r in rows {
+            let r = r.ctx(&self.path, "reading entries")?;
+            let seq = r.seq;
+            out.push(r.decode(&self.device).map_err(|d| LedgerError::Corrupt {
+                path: self.path.clone(),
+                detail: format!("entry {seq}: {d}; run `baytrace-edge ledger verify`"),
+            })?);
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn append_in(
+    conn: &Connection,
+    path: &Path,
+    device: &DeviceId,
+    alg: HashAlg,
+    head: &mut Head,
+    acc: &mut projection::Deltas,
+    draft: EntryDraft,
+) -> Result<Entry, LedgerError> {
+    let seq = head.seq + 1;
+    let entry = Entry::seal(draft, device.clone(), seq, head.hash, alg)
+        .map_err(|e| LedgerError::Rejected(e.to_string()))?;
+    let body = row::body_json(&entry.event).map_err(LedgerError::Rejected)?;
+    let seq_i = projection::seq_i64(seq).map_err(|e| e.into_ledger(path))?;
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO entries (seq, id, at, v, kind, body, prev_hash, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                seq_i,
+                entry.id.to_string(),
+                entry.at.0,
+                entry.v,
+                entry.event.kind(),
+                body,
+                &entry.prev_hash.0[..],
+                &entry.hash.0[..],
+            ])
+        });
+    if let Err(e) = inserted {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) {
+            return Err(LedgerError::Rejected(format!(
+                "entry id {} is already in the ledger",
+                entry.id
+            )));
+        }
+        return Err(LedgerError::sqlite(path, "inserting the entry", e));
+    }
+    projection::apply(conn, &entry, acc).map_err(|e| e.into_ledger(path))?;
+    *head = Head {
+        seq,
+        hash: entry.hash,
+    };
+    Ok(entry)
+}
+
+fn read_head(conn: &Connection, path: &Path) -> Result<Head, LedgerError> {
+    let (seq, hash): (i64, Vec<u8>) = conn
+        .prepare_cached("SELECT seq, hash FROM head WHERE one = 1")
+        .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?))))
+        .ctx(path, "reading the head")?;
+    Ok(Head {
+        seq: u64::try_from(seq).unwrap_or(0),
+        hash: Digest::from_slice(&hash).unwrap_or(Digest::ZERO),
+    })
+}
+
+fn write_head(conn: &Connection, path: &Path, head: Head) -> Result<(), LedgerError> {
+    let seq = projection::seq_i64(head.seq).map_err(|e| e.into_ledger(path))?;
+    conn.prepare_cached("UPDATE head SET seq = ?1, hash = ?2 WHERE one = 1")
+        .and_then(|mut s| s.execute(params![seq, &head.hash.0[..]]))
+        .ctx(path, "moving the head")?;
+    Ok(())
+}
+
+fn read_meta(conn: &Connection, path: &Path) -> Result<BTreeMap<String, String>, LedgerError> {
+    let mut stmt = conn
+        .prepare("SELECT key, value FROM meta")
+        .ctx(path, "reading meta")?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .ctx(path, "reading meta")?;
+    rows.collect::<Result<_, _>>().ctx(path, "reading meta")
+}
+
+fn build_empty(tmp: &Path, device: &DeviceId, alg: HashAlg) -> Result<(), LedgerError> {
+    let _ = std::fs::remove_file(tmp);
+    let mut conn = Connection::open(tmp).ctx(tmp, "creating")?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .ctx(tmp, "setting synchronous=FULL")?;
+    schema::migrations()
+        .to_latest(&mut conn)
+        .map_err(|e| match e {
+            rusqlite_migration::Error::RusqliteError { err, .. } => {
+                LedgerError::sqlite(tmp, "creating the schema", err)
+            }
+            other => LedgerError::Internal {
+                what: "creating the schema",
+                detail: other.to_string(),
+            },
+        })?;
+    let now = Timestamp::now().0.to_string();
+    let tx = conn.transaction().ctx(tmp, "writing meta")?;
+    for (k, v) in [
+        ("format", "baytrace-edge-ledger"),
+        ("device_id", device.as_str()),
+        ("hash_alg", alg.as_str()),
+        ("created_at", now.as_str()),
+    ] {
+        tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", [k, v])
+            .ctx(tmp, "writing meta")?;
+    }
+    tx.commit().ctx(tmp, "writing meta")?;
+    conn.close()
+        .map_err(|(_, e)| LedgerError::sqlite(tmp, "closing", e))
+}
+
+pub(crate) fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Refuse early, with a clear message, when SQLite would fail half-way (it needs to create
+/// `-wal` and `-shm` beside the file).
+fn writable(dir: &Path, path: &Path) -> Result<(), LedgerError> {
+    let check = |p: &Path, what: &str| {
+        access(p, AccessFlags::W_OK).map_err(|e| LedgerError::ReadOnly {
+            path: path.to_path_buf(),
+            detail: format!("{what} {} is not writable: {e}", p.display()),
+        })
+    };
+    check(dir, "directory")?;
+    if path.exists() {
+        check(path, "file")?;
+    }
+    Ok(())
+}
+
+pub(crate) fn sync_file(path: &Path) -> Result<(), LedgerError> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| LedgerError::io(path, "syncing", &e))
+}
+
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), LedgerError> {
+    std::fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| LedgerError::io(dir, "syncing the directory", &e))
+}
+
+#[cfg(test)]
+mod tests;

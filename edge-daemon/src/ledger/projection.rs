@@ -1,0 +1,200 @@
+//! Projections: derived tables kept in step with the chain inside the append transaction.
+//!
+//! Why in the same transaction: a crash must leave the entry and its effects both or neither,
+//! so the stock the stall sees is never out of step with the ledger it can prove. Every
+//! projection can be rebuilt from `entries`; none is ever the source of truth.
+//!
+//! Kinds this module does not know (newer vocabulary) still count in `kind_counts` and are
+//! otherwise stored untouched, so adding a kind needs no schema change.
+
+use super::error::LedgerError;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
+use std::path::Path;
+use trace_core::event::{Purchase, SaleTicket};
+use trace_core::{Entry, Event};
+
+/// Additive projection updates (counts, stock) summed over one transaction and written once
+/// before it commits: a burst of 1000 sales touches a handful of stock rows, not 2500.
+/// Checks that can refuse an entry (ticket code taken, bad void) still run per entry.
+#[derive(Debug, Default)]
+pub(crate) struct Deltas {
+    kinds: HashMap<&'static str, i64>,
+    stock: HashMap<(String, String), (i64, i64)>,
+}
+
+impl Deltas {
+    fn stock(&mut self, product: &str, batch: &str, grams: i64, count: i64) {
+        let e = self
+            .stock
+            .entry((product.to_owned(), batch.to_owned()))
+            .or_default();
+        e.0 += grams;
+        e.1 += count;
+    }
+
+    fn merge(&mut self, other: Deltas) {
+        for (k, n) in other.kinds {
+            *self.kinds.entry(k).or_default() += n;
+        }
+        for ((p, b), (g, c)) in other.stock {
+            self.stock(&p, &b, g, c);
+        }
+    }
+
+    /// Write the sums; call inside the transaction, before commit.
+    pub fn flush(self, conn: &Connection) -> Result<(), ProjError> {
+        let mut k = conn.prepare_cached(
+            "INSERT INTO kind_counts (kind, n) VALUES (?1, ?2) \
+             ON CONFLICT(kind) DO UPDATE SET n = n + ?2",
+        )?;
+        for (kind, n) in self.kinds {
+            k.execute(params![kind, n])?;
+        }
+        let mut s = conn.prepare_cached(
+            "INSERT INTO stock (product, batch, grams, count) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT(product, batch) DO UPDATE SET grams = grams + ?3, count = count + ?4",
+        )?;
+        for ((product, batch), (grams, count)) in self.stock {
+            s.execute(params![product, batch, grams, count])?;
+        }
+        Ok(())
+    }
+}
+
+/// Apply `entry` to every projection it touches: checks and unique indexes now, additive
+/// effects into `acc` only once the entry is accepted. A refusal leaves `acc` untouched and
+/// the caller to roll back.
+pub(crate) fn apply(conn: &Connection, entry: &Entry, acc: &mut Deltas) -> Result<(), ProjError> {
+    let seq = seq_i64(entry.seq)?;
+    let mut d = Deltas::default();
+    d.kinds.insert(entry.event.kind(), 1);
+
+    if let Event::SaleTicket(t) = &entry.event {
+        let inserted = conn
+            .prepare_cached(
+                "INSERT INTO ticket_codes (ticket_code, seq) VALUES (?1, ?2) \
+                 ON CONFLICT(ticket_code) DO NOTHING",
+            )
+            .and_then(|mut s| s.execute(params![t.ticket_code, seq]))?;
+        if inserted == 0 {
+            let other: i64 = conn.query_row(
+                "SELECT seq FROM ticket_codes WHERE ticket_code = ?1",
+                [&t.ticket_code],
+                |r| r.get(0),
+            )?;
+            return Err(ProjError::Rejected(format!(
+                "ticket code {} is already used by entry {other}",
+                t.ticket_code
+            )));
+        }
+        sale_stock(&mut d, t, -1);
+    } else if let Event::Purchase(p) = &entry.event {
+        purchase_stock(&mut d, p, 1);
+    } else if let Event::Void(v) = &entry.event {
+        apply_void(conn, &mut d, seq, v.target_seq, &v.reason)?;
+    }
+    acc.merge(d);
+    Ok(())
+}
+
+fn apply_void(
+    conn: &Connection,
+    d: &mut Deltas,
+    seq: i64,
+    target: u64,
+    reason: &str,
+) -> Result<(), ProjError> {
+    let target_i = seq_i64(target)?;
+    if target_i >= seq || target_i < 1 {
+        return Err(ProjError::Rejected(format!(
+            "void targets entry {target}, which does not precede it"
+        )));
+    }
+    let row: Option<(String, String)> = conn
+        .query_row(
+            "SELECT kind, body FROM entries WHERE seq = ?1",
+            [target_i],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((kind, body)) = row else {
+        return Err(ProjError::Rejected(format!(
+            "void targets entry {target}, which does not exist"
+        )));
+    };
+    if kind == "void" {
+        return Err(ProjError::Rejected(format!(
+            "entry {target} is itself a void; record the original action again instead"
+        )));
+    }
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO voids (target_seq, void_seq, reason) VALUES (?1, ?2, ?3) \
+             ON CONFLICT(target_seq) DO NOTHING",
+        )
+        .and_then(|mut s| s.execute(params![target_i, seq, reason]))?;
+    if inserted == 0 {
+        return Err(ProjError::Rejected(format!(
+            "entry {target} is already voided"
+        )));
+    }
+    // Undo the target's stock effect.
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let event: Option<Event> =
+        serde_json::from_value(serde_json::json!({"kind": kind, "body": body})).ok();
+    match event {
+        Some(Event::SaleTicket(t)) => sale_stock(d, &t, 1),
+        Some(Event::Purchase(p)) => purchase_stock(d, &p, -1),
+        _ => {}
+    }
+    Ok(())
+}
+
+fn sale_stock(d: &mut Deltas, t: &SaleTicket, sign: i64) {
+    for line in &t.lines {
+        if let Some(batch) = &line.batch {
+            d.stock(
+                &line.product,
+                batch,
+                sign * line.grams.map_or(0, |g| g.0),
+                sign * i64::from(line.count.unwrap_or(0)),
+            );
+        }
+    }
+}
+
+fn purchase_stock(d: &mut Deltas, p: &Purchase, sign: i64) {
+    d.stock(
+        &p.product,
+        &p.batch,
+        sign * p.grams.map_or(0, |g| g.0),
+        sign * i64::from(p.count.unwrap_or(0)),
+    );
+}
+
+pub(crate) fn seq_i64(seq: u64) -> Result<i64, ProjError> {
+    i64::try_from(seq).map_err(|_| ProjError::Rejected(format!("sequence {seq} out of range")))
+}
+
+/// Why a projection update failed: a business refusal, or storage.
+#[derive(Debug)]
+pub(crate) enum ProjError {
+    Rejected(String),
+    Sql(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for ProjError {
+    fn from(e: rusqlite::Error) -> Self {
+        ProjError::Sql(e)
+    }
+}
+
+impl ProjError {
+    pub fn into_ledger(self, path: &Path) -> LedgerError {
+        match self {
+            ProjError::Rejected(m) => LedgerError::Rejected(m),
+            ProjError::Sql(e) => LedgerError::sqlite(path, "updating projections", e),
+        }
+    }
+}
