@@ -11,3 +11,6 @@
 
 #[cfg(feature = "sim")]
 pub mod sim;
+
+pub mod scale;
+pub mod transport;
