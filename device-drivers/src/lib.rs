@@ -13,4 +13,5 @@
 pub mod sim;
 
 pub mod scale;
+pub mod scanner;
 pub mod transport;
