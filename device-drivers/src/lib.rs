@@ -12,6 +12,8 @@
 #[cfg(feature = "sim")]
 pub mod sim;
 
+pub mod discover;
+pub mod manager;
 pub mod scale;
 pub mod scanner;
 pub mod transport;
