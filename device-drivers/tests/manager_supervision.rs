@@ -1,8 +1,7 @@
 //! The device manager against simulators: events, reconnect with backoff, commands, health.
 
 use device_drivers::manager::{
-    Backoff, DeviceConfig, DeviceEvent, DeviceEventKind, DeviceManager, HealthState,
-    ManagerError,
+    Backoff, DeviceConfig, DeviceEvent, DeviceEventKind, DeviceManager, HealthState, ManagerError,
 };
 use device_drivers::scale::CommandOutcome;
 use device_drivers::scale::ScaleProtocol;
@@ -82,19 +81,40 @@ async fn scale_and_scanner_events_with_reconnect() {
     )
     .unwrap();
     let mut rx = mgr.subscribe();
-    let k = next_matching(&mut rx, "scanner", |k| matches!(k, DeviceEventKind::Scan { .. })).await;
-    let DeviceEventKind::Scan { scan } = k else { unreachable!() };
+    let k = next_matching(&mut rx, "scanner", |k| {
+        matches!(k, DeviceEventKind::Scan { .. })
+    })
+    .await;
+    let DeviceEventKind::Scan { scan } = k else {
+        unreachable!()
+    };
     assert_eq!(scan.text, "6901234567892");
 
-    let k = next_matching(&mut rx, "scale", |k| matches!(k, DeviceEventKind::Reading { .. })).await;
-    let DeviceEventKind::Reading { reading } = k else { unreachable!() };
+    let k = next_matching(&mut rx, "scale", |k| {
+        matches!(k, DeviceEventKind::Reading { .. })
+    })
+    .await;
+    let DeviceEventKind::Reading { reading } = k else {
+        unreachable!()
+    };
     assert_eq!(reading.grams, 1234);
     // The simulator hangs up after 3 frames: a disconnect with a reason, then a reconnect.
-    let k = next_matching(&mut rx, "scale", |k| matches!(k, DeviceEventKind::Disconnected { .. })).await;
-    let DeviceEventKind::Disconnected { reason } = k else { unreachable!() };
+    let k = next_matching(&mut rx, "scale", |k| {
+        matches!(k, DeviceEventKind::Disconnected { .. })
+    })
+    .await;
+    let DeviceEventKind::Disconnected { reason } = k else {
+        unreachable!()
+    };
     assert!(reason.contains("closed"), "{reason}");
-    next_matching(&mut rx, "scale", |k| matches!(k, DeviceEventKind::Connected { .. })).await;
-    next_matching(&mut rx, "scale", |k| matches!(k, DeviceEventKind::Reading { .. })).await;
+    next_matching(&mut rx, "scale", |k| {
+        matches!(k, DeviceEventKind::Connected { .. })
+    })
+    .await;
+    next_matching(&mut rx, "scale", |k| {
+        matches!(k, DeviceEventKind::Reading { .. })
+    })
+    .await;
 
     let health = mgr.health();
     let s = health.iter().find(|h| h.name == "scale").unwrap();
@@ -123,7 +143,9 @@ async fn unreachable_device_faults_and_recovers_when_it_appears() {
     .unwrap();
     let mut rx = mgr.subscribe();
     let k = next_matching(&mut rx, "s", |k| matches!(k, DeviceEventKind::Fault { .. })).await;
-    let DeviceEventKind::Fault { message } = k else { unreachable!() };
+    let DeviceEventKind::Fault { message } = k else {
+        unreachable!()
+    };
     assert!(message.contains("cannot open"), "{message}");
     assert_ne!(mgr.health()[0].state, HealthState::Connected);
     // The scale comes up on that port.
@@ -134,29 +156,46 @@ async fn unreachable_device_faults_and_recovers_when_it_appears() {
     )
     .await
     .unwrap();
-    next_matching(&mut rx, "s", |k| matches!(k, DeviceEventKind::Connected { .. })).await;
-    next_matching(&mut rx, "s", |k| matches!(k, DeviceEventKind::Reading { .. })).await;
+    next_matching(&mut rx, "s", |k| {
+        matches!(k, DeviceEventKind::Connected { .. })
+    })
+    .await;
+    next_matching(&mut rx, "s", |k| {
+        matches!(k, DeviceEventKind::Reading { .. })
+    })
+    .await;
     assert_eq!(mgr.health()[0].state, HealthState::Connected);
 
     // Commands go through the supervisor between readings.
     let h = mgr.handle();
     assert_eq!(h.tare("s").await.unwrap(), CommandOutcome::Done);
     assert_eq!(sim.state().tare_grams, 1234);
-    let k = next_matching(&mut rx, "s", |k| {
-        matches!(k, DeviceEventKind::Reading { reading } if reading.net)
-    })
+    let k = next_matching(
+        &mut rx,
+        "s",
+        |k| matches!(k, DeviceEventKind::Reading { reading } if reading.net),
+    )
     .await;
-    let DeviceEventKind::Reading { reading } = k else { unreachable!() };
+    let DeviceEventKind::Reading { reading } = k else {
+        unreachable!()
+    };
     assert_eq!((reading.grams, reading.tare_grams), (0, 1234));
-    assert!(matches!(h.zero("nope").await, Err(ManagerError::NoSuchDevice(_))));
+    assert!(matches!(
+        h.zero("nope").await,
+        Err(ManagerError::NoSuchDevice(_))
+    ));
     mgr.shutdown().await;
 }
 
 #[tokio::test]
 async fn pty_scale_is_supervised() {
-    let sim = run_scale_sim(ScaleProtocol::Cas, SimListen::Pty, ScaleSimOptions::default())
-        .await
-        .unwrap();
+    let sim = run_scale_sim(
+        ScaleProtocol::Cas,
+        SimListen::Pty,
+        ScaleSimOptions::default(),
+    )
+    .await
+    .unwrap();
     let mgr = DeviceManager::start(
         devices(serde_json::json!([
             {"driver": "cas", "name": "cas", "connect": sim.uri(), "poll_interval_ms": 5}
@@ -165,8 +204,13 @@ async fn pty_scale_is_supervised() {
     )
     .unwrap();
     let mut rx = mgr.subscribe();
-    let k = next_matching(&mut rx, "cas", |k| matches!(k, DeviceEventKind::Reading { .. })).await;
-    let DeviceEventKind::Reading { reading } = k else { unreachable!() };
+    let k = next_matching(&mut rx, "cas", |k| {
+        matches!(k, DeviceEventKind::Reading { .. })
+    })
+    .await;
+    let DeviceEventKind::Reading { reading } = k else {
+        unreachable!()
+    };
     assert_eq!(reading.grams, 1234);
     let handle = mgr.handle();
     mgr.shutdown().await;
@@ -197,13 +241,22 @@ async fn dahua_download_through_the_manager_and_config_errors() {
         label_no: 1,
         name: "鲜鱼".into(),
     };
-    assert_eq!(h.download_plus("label", &[plu.clone()], true).await.unwrap(), 1);
+    assert_eq!(
+        h.download_plus("label", &[plu.clone()], true)
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(sim.state().plus.get(&7), Some(&plu));
     assert!(matches!(
         h.download_plus("counter", &[plu], true).await,
         Err(ManagerError::NotAScale(_))
     ));
-    let label = mgr.health().into_iter().find(|d| d.name == "label").unwrap();
+    let label = mgr
+        .health()
+        .into_iter()
+        .find(|d| d.name == "label")
+        .unwrap();
     assert_eq!(label.state, HealthState::OnDemand);
     mgr.shutdown().await;
 

@@ -359,6 +359,9 @@ fn noise(protocol: ScaleProtocol) -> &'static [u8] {
     }
 }
 
+/// How often a pty simulator checks whether a driver has opened the port.
+pub(crate) const PEER_ABSENT_POLL: Duration = Duration::from_millis(50);
+
 /// A running scale simulator. Dropping it stops the simulator.
 pub struct ScaleSim {
     uri: String,
@@ -449,11 +452,17 @@ async fn emit(
         conn.flush().await?;
         return Ok(false);
     }
-    if opts.garbage {
-        conn.write_all(noise(protocol)).await?;
+    let written = async {
+        if opts.garbage {
+            conn.write_all(noise(protocol)).await?;
+        }
+        conn.write_all(frame).await?;
+        conn.flush().await
+    };
+    match written.await {
+        Err(e) if crate::transport::is_eio(&e) => return Ok(true),
+        other => other?,
     }
-    conn.write_all(frame).await?;
-    conn.flush().await?;
     *sent += 1;
     state.lock().unwrap_or_else(|e| e.into_inner()).frames_sent += 1;
     Ok(true)
@@ -480,8 +489,16 @@ async fn serve(
         };
         let frames = tokio::select! {
             r = conn.read_buf(&mut input) => {
-                if r? == 0 {
-                    return Ok(());
+                match r {
+                    Ok(0) => return Ok(()),
+                    Ok(_) => {}
+                    // A pty whose driver side is not open (yet, or any more) reads EIO; a scale
+                    // on a cable keeps running until someone opens the port again.
+                    Err(e) if crate::transport::is_eio(&e) => {
+                        tokio::time::sleep(PEER_ABSENT_POLL).await;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
                 }
                 let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
                 respond(protocol, &mut input, &mut st, &ascii)

@@ -153,6 +153,16 @@ async fn write(conn: &mut SimConnection, bytes: &[u8], delay: Duration) -> std::
     conn.flush().await
 }
 
+/// True while the pty's driver side is not open: reading the master then fails with EIO.
+/// (A scanner's driver never writes, so the probe read loses nothing.)
+async fn peer_absent(conn: &mut SimConnection) -> bool {
+    let mut b = [0u8; 1];
+    matches!(
+        tokio::time::timeout(Duration::from_millis(5), conn.read(&mut b)).await,
+        Ok(Err(e)) if crate::transport::is_eio(&e)
+    )
+}
+
 async fn serve(
     protocol: ScannerProtocol,
     mut conn: SimConnection,
@@ -164,6 +174,13 @@ async fn serve(
         ScannerProtocol::NewlandPack => b"\xff\x00~",
         _ => b"\x00\x07\xff\r",
     };
+    // On a pty, wait until the driver opens its side: a scanner's codes are not sent into the
+    // void before anyone listens (reading the master reads EIO until then).
+    if matches!(conn, SimConnection::Pty(_)) {
+        while peer_absent(&mut conn).await {
+            tokio::time::sleep(crate::scale::sim::PEER_ABSENT_POLL).await;
+        }
+    }
     'outer: loop {
         for code in &opts.codes {
             tokio::time::sleep(opts.interval).await;

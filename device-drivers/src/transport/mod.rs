@@ -15,7 +15,7 @@
 mod eio;
 mod uri;
 
-pub use eio::EofOnEio;
+pub use eio::{EofOnEio, is_eio};
 pub use uri::{DataBits, FlowControl, Parity, SerialConfig, StopBits, TransportConfig};
 
 use std::time::Duration;
