@@ -242,7 +242,7 @@ async fn dahua_download_through_the_manager_and_config_errors() {
         name: "鲜鱼".into(),
     };
     assert_eq!(
-        h.download_plus("label", &[plu.clone()], true)
+        h.download_plus("label", std::slice::from_ref(&plu), true)
             .await
             .unwrap(),
         1

@@ -113,7 +113,7 @@ pub fn quwei_encode(text: &str) -> Result<String, DahuaError> {
 /// 区位码 digits → text (the simulator's side; full-width forms stay full-width).
 pub fn quwei_decode(digits: &str) -> Result<String, DahuaError> {
     let bad = || DahuaError::BadQuwei(digits.to_string());
-    if digits.len() % 4 != 0 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if !digits.len().is_multiple_of(4) || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad());
     }
     let mut gb = Vec::with_capacity(digits.len() / 2);

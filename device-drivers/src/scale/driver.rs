@@ -73,7 +73,7 @@ enum Codec {
     Toledo8217(Toledo8217Codec),
     Continuous(ContinuousCodec),
     Cas(CasCodec),
-    Ascii(AsciiIndicatorCodec),
+    Ascii(Box<AsciiIndicatorCodec>),
     Dahua(DahuaCodec),
 }
 
@@ -164,7 +164,7 @@ impl ScaleDriver {
             }
             ScaleProtocol::Cas => Codec::Cas(CasCodec::new(opts.cas)),
             ScaleProtocol::AsciiIndicator => {
-                Codec::Ascii(AsciiIndicatorCodec::new(opts.ascii.clone()))
+                Codec::Ascii(Box::new(AsciiIndicatorCodec::new(opts.ascii.clone())))
             }
             ScaleProtocol::DahuaTm => Codec::Dahua(DahuaCodec::default()),
         };
@@ -277,6 +277,7 @@ impl ScaleDriver {
                 send(&mut self.io, c, cmd).await?;
             }
             (Codec::Ascii(c), w) => {
+                let c: &mut AsciiIndicatorCodec = c;
                 let cmd = match w {
                     "zero" => AsciiCommand::Zero,
                     "tare" => AsciiCommand::Tare,
@@ -346,6 +347,7 @@ impl Scale for ScaleDriver {
                 }
             }
             Codec::Ascii(c) => {
+                let c: &mut AsciiIndicatorCodec = c;
                 if !c.config().continuous {
                     drain(&mut self.buf, c);
                     send(&mut self.io, c, AsciiCommand::Read).await?;

@@ -53,10 +53,10 @@ impl EvdevScanner {
                 Err(e) if e.raw_os_error() == Some(19) => return Err(ScannerError::Disconnected),
                 Err(e) => return Err(e.into()),
             };
-            if event.event_type() == evdev::EventType::KEY {
-                if let Some(text) = self.decoder.feed(event.code(), event.value()) {
-                    return Ok(self.scan(text));
-                }
+            if event.event_type() == evdev::EventType::KEY
+                && let Some(text) = self.decoder.feed(event.code(), event.value())
+            {
+                return Ok(self.scan(text));
             }
         }
     }
