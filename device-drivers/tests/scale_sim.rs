@@ -263,3 +263,26 @@ async fn dahua_plu_download_reaches_the_scale() {
         assert_eq!(sim.state().plus.len(), 2);
     }
 }
+
+#[tokio::test]
+async fn pty_simulator_waits_for_the_driver_to_open_the_port() {
+    for p in [ScaleProtocol::MtSics, ScaleProtocol::ToledoContinuous] {
+        let sim = run_scale_sim(p, SimListen::Pty, ScaleSimOptions::default())
+            .await
+            .unwrap();
+        // Let the simulator take its side of the pty and start reading before any driver has
+        // the port open (it reads EIO until then): it must keep waiting, not give up.
+        while sim.state().connections == 0 {
+            tokio::task::yield_now().await;
+        }
+        for _ in 0..50 {
+            tokio::task::yield_now().await;
+        }
+        let mut scale = connect(p, sim.uri()).await;
+        assert_eq!(scale.read_weight().await.unwrap().grams, 1234, "{p}");
+        // The driver closes the port and opens it again, as the supervisor does.
+        drop(scale);
+        let mut scale = connect(p, sim.uri()).await;
+        assert_eq!(scale.read_weight().await.unwrap().grams, 1234, "{p}");
+    }
+}

@@ -283,7 +283,7 @@ mod tests {
     fn options_parse_and_unknown_keys_fail() {
         let devs = parse(
             r#"[{"driver":"toledo-continuous","name":"s","connect":"serial:///dev/ttyUSB0?baud=4800",
-                 "options":{"reply_timeout":2000,"continuous":{"checksum":false}}},
+                 "options":{"reply_timeout_ms":2000,"continuous":{"checksum":false}}},
                 {"driver":"escpos","name":"p","connect":"usblp:///dev/usb/lp0","options":{"width":58}}]"#,
         )
         .unwrap();

@@ -29,7 +29,7 @@ use tokio_util::codec::{Decoder, Encoder};
 #[serde(default, deny_unknown_fields)]
 pub struct ScaleOptions {
     /// How long to wait for a reply (or, on continuous output, the next frame).
-    #[serde(with = "millis")]
+    #[serde(rename = "reply_timeout_ms", with = "millis")]
     pub reply_timeout: Duration,
     pub toledo_8217: Toledo8217Options,
     pub continuous: ContinuousConfig,

@@ -225,3 +225,42 @@ pub trait Scale: Send {
     /// Counters of the protocol decoder (frames, bad frames, skipped bytes).
     fn decode_stats(&self) -> DecodeStats;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_json_is_the_cli_contract() {
+        let r = WeightReading::weight(1234, true, false, 0);
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            r#"{"grams":1234,"stable":true,"net":false,"tare_grams":0,"status":"ok"}"#
+        );
+        for (s, json) in [
+            (WeightStatus::Unstable, "\"unstable\""),
+            (WeightStatus::Overload, "\"overload\""),
+            (WeightStatus::Underload, "\"underload\""),
+            (WeightStatus::Error, "\"error\""),
+        ] {
+            assert_eq!(serde_json::to_string(&s).unwrap(), json);
+        }
+    }
+
+    #[test]
+    fn protocol_names_round_trip() {
+        for p in ScaleProtocol::ALL {
+            assert_eq!(p.name().parse::<ScaleProtocol>(), Ok(p));
+            assert_eq!(
+                serde_json::to_string(&p).unwrap(),
+                format!("\"{}\"", p.name())
+            );
+        }
+        assert!(
+            "mt_sics"
+                .parse::<ScaleProtocol>()
+                .unwrap_err()
+                .contains("mt-sics")
+        );
+    }
+}
