@@ -14,3 +14,8 @@ pub mod sim;
 
 pub mod printer;
 pub mod coder;
+pub mod discover;
+pub mod manager;
+pub mod scale;
+pub mod scanner;
+pub mod transport;
