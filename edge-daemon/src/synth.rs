@@ -52,6 +52,7 @@ pub fn sale(n: u64) -> EntryDraft {
             price_unit: PriceUnit::Jin,
             amount: Fen(amount),
             batch: Some(batch(p)),
+            origin: Some("广东省江门市".into()),
         });
     }
     draft(Event::SaleTicket(SaleTicket {
@@ -64,6 +65,8 @@ pub fn sale(n: u64) -> EntryDraft {
             PaymentMethod::Cash
         },
         buyer: None,
+        buyer_id: None,
+        fees: Vec::new(),
     }))
 }
 
@@ -79,6 +82,14 @@ pub fn purchase(p: usize) -> EntryDraft {
         amount: Fen(PRODUCTS[p].1 * 80),
         origin: Some("广东省江门市".into()),
         upstream_code: None,
+        origin_code: None,
+        supplier_party: None,
+        product_code: None,
+        unit_price: None,
+        price_unit: None,
+        plate_number: None,
+        vouchers: Vec::new(),
+        certificates: Vec::new(),
     }))
 }
 
