@@ -209,3 +209,35 @@ fn run_starts_on_a_good_ledger_and_stops_on_sigterm() {
     assert!(status.success(), "{status}: {log}");
     assert!(log.contains("ledger closed cleanly"), "{log}");
 }
+
+#[test]
+fn bench_ledger_reports_every_phase_and_can_rerun() {
+    let d = tempfile::tempdir().unwrap();
+    let db = d.path().join("bench.sqlite3");
+    for run in 1..=2u64 {
+        let out = edge_ok(&[
+            "bench",
+            "ledger",
+            "--db",
+            p(&db),
+            "--entries",
+            "200",
+            "--single",
+            "10",
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let phases = v["phases"].as_array().unwrap();
+        assert_eq!(phases.len(), 5, "{v}");
+        assert!(
+            phases
+                .iter()
+                .all(|p| p["entries_per_s"].as_u64().unwrap() > 0),
+            "{v}"
+        );
+        assert_eq!(v["head_seq"], run * 410, "{v}");
+    }
+    edge_ok(&["ledger", "verify", "--db", p(&db)]);
+    let leftovers = std::fs::read_dir(d.path()).unwrap().count();
+    assert_eq!(leftovers, 1, "the bare baseline file must be removed");
+}
