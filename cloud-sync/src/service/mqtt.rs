@@ -1,9 +1,12 @@
-//! The MQTT side of the cloud: one task owns the rumqttc event loop, one worker ingests.
+//! The MQTT side of the cloud: one task owns the rumqttc event loop, a few workers ingest.
 //!
 //! Design: the event-loop task only moves packets (connect, subscribe on every CONNACK since the
-//! session is clean, forward publishes); a worker task runs [`super::up::handle_up`] and
-//! publishes the `Ack`. They are joined by a bounded channel, so a slow disk backs pressure up
-//! to the broker instead of growing memory. The client's request channel is unbounded because
+//! session is clean, forward publishes); [`WORKERS`] worker tasks run [`super::up::handle_up`]
+//! and publish the `Ack`. A device always goes to the same worker (hash of its id), so its
+//! batches are handled and acked in arrival order (a box can trust that a later ack's hwm is
+//! not lower), while different devices overlap: one batch verifies its signature and hashes
+//! while another commits. Each worker is fed by a bounded channel, so a slow disk backs
+//! pressure up to the broker instead of growing memory. The client's request channel is unbounded because
 //! the worker publishes into it while the event loop may be waiting on the worker: a bound
 //! there could deadlock the two; its size is bounded anyway by one ack per received batch.
 //!
@@ -78,17 +81,26 @@ pub(crate) fn spawn<S: CloudStore + Clone>(
         );
     }
     let (client, eventloop) = AsyncClient::builder(opts).unbounded().build();
-    let (tx, rx) = mpsc::channel::<Inbound>(256);
-    let worker = tokio::spawn(worker(
-        rx,
-        client.clone(),
-        store,
-        metrics.clone(),
-        link.max_payload,
-    ));
+    let keys = Arc::new(KeyCache::default());
+    let mut txs = Vec::with_capacity(WORKERS);
+    let mut workers = Vec::with_capacity(WORKERS);
+    for _ in 0..WORKERS {
+        let (tx, rx) = mpsc::channel::<Inbound>(64);
+        txs.push(tx);
+        workers.push(tokio::spawn(worker(
+            rx,
+            client.clone(),
+            store.clone(),
+            keys.clone(),
+            metrics.clone(),
+            link.max_payload,
+        )));
+    }
     tokio::spawn(async move {
-        event_loop(eventloop, client, link, tx, metrics, ready, shutdown).await;
-        let _ = worker.await;
+        event_loop(eventloop, client, link, txs, metrics, ready, shutdown).await;
+        for w in workers {
+            let _ = w.await;
+        }
     })
 }
 
@@ -96,7 +108,7 @@ async fn event_loop(
     mut eventloop: EventLoop,
     client: AsyncClient,
     link: MqttLink,
-    tx: mpsc::Sender<Inbound>,
+    txs: Vec<mpsc::Sender<Inbound>>,
     metrics: Arc<Metrics>,
     ready: watch::Sender<bool>,
     mut shutdown: watch::Receiver<bool>,
@@ -133,6 +145,7 @@ async fn event_loop(
                     tracing::warn!(topic = %String::from_utf8_lossy(&p.topic), "message on a topic we do not serve; ignored");
                     continue;
                 };
+                let tx = &txs[shard(&device, txs.len())];
                 if tx
                     .send(Inbound {
                         device,
@@ -163,14 +176,28 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
 }
 
+/// Ingest workers: enough to overlap verification with the single SQLite writer.
+pub const WORKERS: usize = 4;
+
+fn shard(device: &DeviceId, n: usize) -> usize {
+    // FNV-1a: stable, so a device maps to the same worker for the process's life.
+    let h = device
+        .as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    usize::try_from(h % n as u64).unwrap_or(0)
+}
+
 async fn worker<S: CloudStore>(
     mut rx: mpsc::Receiver<Inbound>,
     client: AsyncClient,
     store: S,
+    keys: Arc<KeyCache>,
     metrics: Arc<Metrics>,
     max_payload: usize,
 ) {
-    let keys = KeyCache::default();
     while let Some(msg) = rx.recv().await {
         match msg.kind {
             TopicKind::Up => {
