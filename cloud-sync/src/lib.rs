@@ -7,14 +7,28 @@
 //! - [`ingest`]: the backend-neutral rules that decide each entry's fate (pure);
 //! - [`ranges`]: contiguous high-water mark and missing ranges per device (pure);
 //! - [`store`]: the [`store::CloudStore`] trait the MQTT loop and the views call;
-//! - [`sqlite`]: the default backend (one file, one writer thread, pooled readers).
+//! - [`sqlite`]: the default backend (one file, one writer thread, pooled readers);
+//! - [`service`]: MQTT ingest (signature, envelope and device checks, acks, presence);
+//! - [`web`]: the public trace page, `/healthz`, `/metrics`;
+//! - [`broker`]: the embedded MQTT broker for one-machine installs;
+//! - [`provision`]: device credentials (`baytrace-cloud device add`);
+//! - [`serve()`]: all of it started in-process ([`config::CloudConfig`] in, [`RunningCloud`] out).
 #![forbid(unsafe_code)]
 
+pub mod broker;
+pub mod config;
 pub mod ingest;
+pub mod provision;
 pub mod ranges;
+pub mod serve;
+pub mod service;
 pub mod sqlite;
 pub mod store;
 pub mod testkit;
+pub mod web;
 
+pub use broker::{EmbeddedBroker, start_embedded_broker, start_embedded_broker_with};
+pub use config::CloudConfig;
+pub use serve::{RunningCloud, ServeError, serve};
 pub use sqlite::{SqliteConfig, SqliteStore, Synchronous};
 pub use store::{CloudStore, ErrorKind, StoreError};

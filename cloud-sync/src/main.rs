@@ -1,4 +1,237 @@
-fn main() {
-    eprintln!("baytrace-cloud: not yet built (sync and the cloud arrive with issue 4)");
-    std::process::exit(2);
+//! `baytrace-cloud`: the command line over the `cloud_sync` library.
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use cloud_sync::provision::{self, NewDevice};
+use cloud_sync::{CloudConfig, CloudStore, SqliteConfig, SqliteStore};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use trace_core::{DeviceId, HashAlg};
+
+/// The baytrace cloud: receives every stall box's ledger over MQTT, verifies and stores it, and
+/// serves the public trace page a consumer opens by scanning a receipt.
+///
+/// Typical one-machine start:   baytrace-cloud serve --data /var/lib/baytrace --embedded-broker 127.0.0.1:1883
+/// With Mosquitto (production): baytrace-cloud serve --config /etc/baytrace/cloud.toml
+/// Commission a box:            baytrace-cloud device add --id stall-a01 --entity "东门市场 12 档" --data /var/lib/baytrace
+#[derive(Parser)]
+#[command(name = "baytrace-cloud", version, verbatim_doc_comment)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the cloud: MQTT ingest, trace page (/t/{code}), /healthz and /metrics.
+    ///
+    /// Settings come from the defaults, then --config FILE, then these flags.
+    Serve(ServeArgs),
+    /// Register boxes and show their sync health.
+    #[command(subcommand)]
+    Device(DeviceCmd),
+    /// Check or print the configuration file.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// TOML configuration file (see `baytrace-cloud config print-default`).
+    #[arg(long, env = "BAYTRACE_CLOUD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Folder for cloud.sqlite [default: baytrace-cloud-data].
+    #[arg(long, env = "BAYTRACE_CLOUD_DATA")]
+    data: Option<PathBuf>,
+    /// HTTP listen address, e.g. 0.0.0.0:8080 (port 0 = any free port).
+    #[arg(long)]
+    http: Option<SocketAddr>,
+    /// External broker, e.g. mqtt://127.0.0.1:1883 (Mosquitto).
+    #[arg(long, conflicts_with = "embedded_broker")]
+    mqtt: Option<String>,
+    /// Run an in-process MQTT 5 broker on this address instead (no ACL: one-machine installs).
+    #[arg(long, value_name = "ADDR")]
+    embedded_broker: Option<SocketAddr>,
+    /// Shared-subscription group; "" for a plain subscription.
+    #[arg(long)]
+    share_group: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum DeviceCmd {
+    /// Issue a box's credentials: signing key, ticket-code key, MQTT login.
+    ///
+    /// Writes {id}.credentials.json (mode 0600) for `baytrace-edge init`; carry it to the box
+    /// and delete it afterwards: it holds the box's private key.
+    Add {
+        /// Device id, e.g. stall-a01 (lowercase letters, digits, dashes).
+        #[arg(long)]
+        id: String,
+        /// The stall or enterprise the box belongs to, as consumers should read it.
+        #[arg(long)]
+        entity: String,
+        /// 6-digit number printed at the start of its ticket codes [default: random free].
+        #[arg(long)]
+        device_no: Option<u32>,
+        #[arg(long, default_value = "baytrace-cloud-data")]
+        data: PathBuf,
+        /// Ledger hash: sha256 or sm3.
+        #[arg(long, default_value = "sha256")]
+        hash: String,
+        /// Broker URL the box will use.
+        #[arg(long, default_value = "mqtt://127.0.0.1:1883")]
+        mqtt_url: String,
+        /// Host of the public trace page.
+        #[arg(long, default_value = "localhost:8080")]
+        public_host: String,
+        /// Folder for the credentials file [default: current folder].
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+        /// Also add the MQTT login to this Mosquitto password file (runs mosquitto_passwd).
+        #[arg(long)]
+        mosquitto_passwd: Option<PathBuf>,
+    },
+    /// Every box's sync health: id, hwm, head_hash, missing, quarantined, online, last_seen.
+    List {
+        #[arg(long, default_value = "baytrace-cloud-data")]
+        data: PathBuf,
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Parse and check a configuration file; errors name the key.
+    Validate { file: PathBuf },
+    /// Print the default configuration, commented.
+    PrintDefault,
+}
+
+fn open_store(data: &std::path::Path) -> anyhow::Result<SqliteStore> {
+    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+    SqliteStore::open(SqliteConfig::new(data.join("cloud.sqlite")))
+        .with_context(|| format!("opening the store in {}", data.display()))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,rumqttd=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().cmd {
+        Cmd::Serve(a) => {
+            let mut cfg = match &a.config {
+                Some(f) => CloudConfig::load(f)?,
+                None => CloudConfig::default(),
+            };
+            if let Some(d) = a.data {
+                cfg.data_dir = d;
+            }
+            if let Some(h) = a.http {
+                cfg.http = h;
+            }
+            if let Some(m) = a.mqtt {
+                cfg.mqtt.url = m;
+                cfg.mqtt.embedded_broker = None;
+            }
+            if let Some(b) = a.embedded_broker {
+                cfg.mqtt.embedded_broker = Some(b);
+            }
+            if let Some(g) = a.share_group {
+                cfg.mqtt.share_group = g;
+            }
+            let shutdown = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            let running = cloud_sync::serve(cfg, shutdown).await?;
+            eprintln!(
+                "baytrace-cloud: trace page http://{}/t/{{code}}  metrics http://{}/metrics  mqtt {}",
+                running.http_addr, running.http_addr, running.mqtt_addr
+            );
+            running.wait().await?;
+        }
+        Cmd::Device(DeviceCmd::Add {
+            id,
+            entity,
+            device_no,
+            data,
+            hash,
+            mqtt_url,
+            public_host,
+            out,
+            mosquitto_passwd,
+        }) => {
+            let id = DeviceId::new(id).context("invalid --id")?;
+            let hash_alg = match hash.as_str() {
+                "sha256" => HashAlg::Sha256,
+                "sm3" => HashAlg::Sm3,
+                other => anyhow::bail!("--hash {other:?}: use sha256 or sm3"),
+            };
+            let store = open_store(&data)?;
+            let cred = provision::add_device(
+                &store,
+                NewDevice {
+                    id,
+                    entity,
+                    device_no,
+                    hash_alg,
+                    mqtt_url,
+                    public_host,
+                },
+            )
+            .await?;
+            let path = cred.write_to(&out)?;
+            if let Some(pw) = mosquitto_passwd {
+                provision::mosquitto_passwd(&pw, &cred.mqtt.username, &cred.mqtt.password)?;
+                eprintln!(
+                    "added MQTT login {} to {}",
+                    cred.mqtt.username,
+                    pw.display()
+                );
+            }
+            println!("{}", path.display());
+            eprintln!(
+                "registered {} (device no. {:06}); give {} to the box (baytrace-edge init) and then delete it",
+                cred.device,
+                cred.device_no,
+                path.display()
+            );
+        }
+        Cmd::Device(DeviceCmd::List { data, json }) => {
+            let store = open_store(&data)?;
+            let devices = store.list_devices().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&devices)?);
+            } else {
+                println!(
+                    "{:<24} {:>10} {:>8} {:>6} {:>11} {:>7}",
+                    "id", "hwm", "max_seq", "gaps", "quarantined", "online"
+                );
+                for d in devices {
+                    println!(
+                        "{:<24} {:>10} {:>8} {:>6} {:>11} {:>7}",
+                        d.id.as_str(),
+                        d.hwm,
+                        d.max_seq,
+                        d.missing.len(),
+                        d.quarantined,
+                        d.online
+                    );
+                }
+            }
+        }
+        Cmd::Config(ConfigCmd::Validate { file }) => {
+            let cfg = CloudConfig::load(&file)?;
+            println!("{} is valid", file.display());
+            eprintln!("{cfg:#?}");
+        }
+        Cmd::Config(ConfigCmd::PrintDefault) => print!("{}", CloudConfig::default_toml()),
+    }
+    Ok(())
 }

@@ -5,7 +5,9 @@
 //! sale and purchase entries, sealed exactly as a box seals them.
 
 use crate::store::DeviceRecord;
-use trace_core::event::{PaymentMethod, PriceUnit, Purchase, SaleLine, SaleTicket, Void};
+use trace_core::event::{
+    Certificate, CertificateKind, PaymentMethod, PriceUnit, Purchase, SaleLine, SaleTicket, Void,
+};
 use trace_core::{DeviceId, Digest, Entry, EntryDraft, Event, Fen, Grams, HashAlg, Timestamp};
 use ulid::Ulid;
 
@@ -60,7 +62,7 @@ pub fn sale_draft(device_no: u32, n: u64) -> EntryDraft {
                 price_unit: PriceUnit::Jin,
                 amount: Fen((grams * price + 250) / 500),
                 batch: Some(batch((n + i) % 6)),
-                origin: Some("广东省惠州市".into()),
+                origin: None,
             }
         })
         .collect();
@@ -104,7 +106,12 @@ pub fn purchase_draft(n: u64) -> EntryDraft {
             price_unit: None,
             plate_number: None,
             vouchers: Vec::new(),
-            certificates: Vec::new(),
+            certificates: vec![Certificate {
+                kind: CertificateKind::ComplianceCertificate,
+                number: format!("HG-4413-{n:06}"),
+                issuer: None,
+                photo: None,
+            }],
         }),
     )
 }
@@ -150,6 +157,32 @@ pub fn stall_chain(device: &DeviceId, device_no: u32, alg: HashAlg, count: u64) 
                 purchase_draft(n)
             } else {
                 sale_draft(device_no, n)
+            }
+        })
+        .collect();
+    seal_chain(device, alg, drafts)
+}
+
+/// As [`stall_chain`], with sale `n`'s ticket code minted by the device's real codec (counter
+/// `n`), so the codes pass `TicketCode::parse` and the public page finds them.
+pub fn minted_stall_chain(
+    device: &DeviceId,
+    device_no: u32,
+    code_key: &[u8; 32],
+    alg: HashAlg,
+    count: u64,
+) -> Vec<Entry> {
+    let codec = trace_core::TicketCodec::new(device_no, code_key).expect("valid device number");
+    let drafts = (1..=count)
+        .map(|n| {
+            if n <= 6 || n.is_multiple_of(50) {
+                purchase_draft(n)
+            } else {
+                let mut d = sale_draft(device_no, n);
+                if let Event::SaleTicket(t) = &mut d.event {
+                    t.ticket_code = codec.mint(n).expect("counter in range").to_string();
+                }
+                d
             }
         })
         .collect();

@@ -1,0 +1,213 @@
+//! View models: a [`TicketView`] turned into display strings (yuan, 斤 and kg, Asia/Shanghai
+//! time), and the templates they fill.
+//!
+//! Why integer formatting here: money and weight are integers end to end (fen, grams); the
+//! trace-core helpers print them without floats. China has one time zone with no daylight
+//! saving, so Asia/Shanghai is UTC+8 all year and needs no tz database.
+
+use super::i18n::{Lang, Msgs};
+use super::{CSS, render};
+use crate::store::TicketView;
+use askama::Template;
+use trace_core::{PriceUnit, TicketCode, Timestamp};
+
+pub(crate) struct LangLink {
+    pub name: &'static str,
+    pub tag: &'static str,
+    pub href: String,
+    pub current: bool,
+}
+
+fn langs(current: Lang, path: &str) -> Vec<LangLink> {
+    Lang::ALL
+        .iter()
+        .map(|&l| LangLink {
+            name: l.own_name(),
+            tag: l.tag(),
+            href: format!("{path}?lang={}", l.tag()),
+            current: l == current,
+        })
+        .collect()
+}
+
+pub(crate) struct Weight {
+    pub jin: String,
+    pub kg: String,
+}
+
+pub(crate) struct LineView {
+    pub product: String,
+    pub origin: Option<String>,
+    pub weight: Option<Weight>,
+    pub count: Option<u32>,
+    pub unit_price: String,
+    pub unit_label: &'static str,
+    pub amount: String,
+}
+
+pub(crate) struct UpView {
+    pub product: String,
+    pub supplier: String,
+    pub origin: Option<String>,
+    pub batch: String,
+    pub upstream_code: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "trace.html")]
+pub(crate) struct TracePage {
+    m: &'static Msgs,
+    lang: Lang,
+    langs: Vec<LangLink>,
+    css: &'static str,
+    code: String,
+    entity: String,
+    device_no: String,
+    time: String,
+    voided: Option<String>,
+    lines: Vec<LineView>,
+    total: String,
+    upstream: Vec<UpView>,
+}
+
+#[derive(Template)]
+#[template(path = "lookup.html")]
+pub(crate) struct LookupPage<'a> {
+    m: &'static Msgs,
+    lang: Lang,
+    langs: Vec<LangLink>,
+    css: &'static str,
+    title: &'a str,
+    body: &'a str,
+    typed: &'a str,
+}
+
+pub(crate) fn lookup(
+    lang: Lang,
+    path: &str,
+    title: &str,
+    body: &str,
+    typed: &str,
+) -> Result<String, askama::Error> {
+    render(&LookupPage {
+        m: lang.msgs(),
+        lang,
+        langs: langs(lang, path),
+        css: CSS,
+        title,
+        body,
+        typed,
+    })
+}
+
+pub(crate) fn trace(
+    lang: Lang,
+    path: &str,
+    code: &TicketCode,
+    v: &TicketView,
+) -> Result<String, askama::Error> {
+    let m = lang.msgs();
+    let lines = v
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| LineView {
+            product: l.product.clone(),
+            origin: v
+                .upstream
+                .iter()
+                .find(|u| u.line == i)
+                .and_then(|u| u.origin.clone()),
+            weight: l.grams.map(|g| Weight {
+                jin: g.jin_string(),
+                kg: g.kg_string(),
+            }),
+            count: l.count,
+            unit_price: l.unit_price.yuan_string(),
+            unit_label: match l.price_unit {
+                PriceUnit::Jin => m.per_jin,
+                PriceUnit::Kg => m.per_kg,
+                PriceUnit::Item => m.per_item,
+            },
+            amount: l.amount.yuan_string(),
+        })
+        .collect();
+    // One card per distinct purchase, in line order.
+    let mut upstream: Vec<UpView> = Vec::new();
+    let mut seen = Vec::new();
+    for u in &v.upstream {
+        if seen.contains(&u.seq) {
+            continue;
+        }
+        seen.push(u.seq);
+        upstream.push(UpView {
+            product: u.product.clone(),
+            supplier: u.supplier.clone(),
+            origin: u.origin.clone(),
+            batch: u.batch.clone(),
+            upstream_code: u.upstream_code.clone(),
+        });
+    }
+    render(&TracePage {
+        m,
+        lang,
+        langs: langs(lang, path),
+        css: CSS,
+        code: code.grouped(),
+        entity: v.entity.clone(),
+        device_no: format!("{:06}", v.device_no),
+        time: shanghai_time(v.at),
+        voided: v.voided.as_ref().map(|x| x.reason.clone()),
+        lines,
+        total: v.total.yuan_string(),
+        upstream,
+    })
+}
+
+/// `YYYY-MM-DD HH:MM` in Asia/Shanghai (UTC+8, no DST).
+pub(crate) fn shanghai_time(at: Timestamp) -> String {
+    let secs = at.0.div_euclid(1000) + 8 * 3600;
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, mo, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{mo:02}-{d:02} {:02}:{:02}",
+        sod / 3600,
+        sod % 3600 / 60
+    )
+}
+
+/// Howard Hinnant's days → civil date (proleptic Gregorian).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shanghai_times() {
+        assert_eq!(shanghai_time(Timestamp(0)), "1970-01-01 08:00");
+        // 2026-02-28T16:30:00Z is 2026-03-01 00:30 in Shanghai.
+        assert_eq!(
+            shanghai_time(Timestamp(1_772_296_200_000)),
+            "2026-03-01 00:30"
+        );
+        assert_eq!(shanghai_time(Timestamp(-1)), "1970-01-01 07:59");
+        // 2024-02-29T04:00:00Z (leap day).
+        assert_eq!(
+            shanghai_time(Timestamp(1_709_179_200_000)),
+            "2024-02-29 12:00"
+        );
+    }
+}
