@@ -1,0 +1,62 @@
+//! End-to-end: `baytrace demo` as a person runs it. The real binary starts the embedded broker,
+//! the cloud, the simulated stall box with its scale and printer on free ports; each sale ends
+//! as a receipt PNG whose QR, decoded with a real QR decoder, is the trace URL of a ticket that
+//! is in the box's ledger, and the ledger's chain verifies.
+
+use edge_daemon::ledger::{Ledger, LedgerOptions};
+use std::path::Path;
+use std::process::Command;
+use trace_core::TicketCode;
+
+fn decode_qr(png: &Path) -> String {
+    let img = image::open(png).expect("receipt PNG opens").to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(img);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR on the receipt {}", png.display());
+    grids[0].decode().expect("QR decodes").1
+}
+
+#[test]
+fn demo_sells_and_prints_receipts_whose_qr_is_the_trace_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let ports_file = dir.path().join("ports.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_baytrace"))
+        .args(["demo", "--sale-every", "1", "--sales", "2", "--data-dir"])
+        .arg(&data)
+        .arg("--ports-file")
+        .arg(&ports_file)
+        .output()
+        .expect("baytrace runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "demo failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+
+    let ports: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&ports_file).unwrap()).unwrap();
+    for key in ["cloud_http", "mqtt", "stall_ui", "stall_db", "printer_out"] {
+        assert!(ports.get(key).is_some(), "ports file has {key}: {ports}");
+    }
+    let cloud = ports["cloud_http"].as_str().unwrap();
+    assert!(cloud.starts_with("http://127.0.0.1:"), "{cloud}");
+    assert!(!cloud.ends_with(":8080") && !cloud.ends_with(":0"), "a free port was taken: {cloud}");
+
+    // Two receipts, each QR the trace URL of a ticket in the ledger.
+    let printer_out = Path::new(ports["printer_out"].as_str().unwrap());
+    let db = Path::new(ports["stall_db"].as_str().unwrap());
+    let ledger = Ledger::open(db, &LedgerOptions::default()).unwrap();
+    for i in 1..=2 {
+        let png = printer_out.join(format!("receipt-{i:04}.png"));
+        let url = decode_qr(&png);
+        let code = url
+            .strip_prefix(&format!("{cloud}/t/"))
+            .unwrap_or_else(|| panic!("QR {url} is not a trace URL on {cloud}"));
+        let code = TicketCode::parse(code).expect("a valid ticket code");
+        assert!(
+            ledger.ticket_seq(&code.to_string()).unwrap().is_some(),
+            "ticket {code} of receipt {i} is in the ledger"
+        );
+        assert!(stdout.contains(&code.to_string()), "the demo printed the link for {code}");
+    }
+    let report = ledger.verify().unwrap();
+    assert!(report.first_bad.is_none(), "ledger verifies: {report:?}");
+}
