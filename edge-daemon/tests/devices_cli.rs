@@ -579,6 +579,25 @@ fn connection_failures_say_what_to_check() {
 }
 
 #[test]
+fn dahua_has_no_weight_and_the_cli_says_which_protocol_to_use() {
+    let sim = Sim::start(&["scale", "--protocol", "dahua-tm"]);
+    let o = edge(&[
+        "scale",
+        "read",
+        "--protocol",
+        "dahua-tm",
+        "--connect",
+        &sim.uri,
+    ]);
+    assert_eq!(code(&o), 1);
+    let e = text(&o.stderr);
+    assert!(
+        e.contains("cannot read a weight") && e.contains("PLU"),
+        "{e}"
+    );
+}
+
+#[test]
 fn evdev_scanners_cannot_be_simulated_and_say_so() {
     let o = edge(&["sim", "scanner", "--protocol", "evdev"]);
     assert_eq!(code(&o), 1);
@@ -609,7 +628,11 @@ fn help_teaches_with_examples() {
     }
     let top = edge_ok(&["--help"]);
     for cmd in ["devices", "scale", "print-test", "scanner", "sim"] {
-        assert!(top.contains(cmd), "{cmd} in top-level help");
+        assert!(
+            top.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{cmd} "))),
+            "{cmd} in the top-level command list:\n{top}"
+        );
     }
 }
 

@@ -33,6 +33,10 @@ serial:///dev/ttyUSB0?baud=9600&data=8&parity=none) and --protocol; \
 
 fn scale_hint(e: &ScaleError) -> &'static str {
     match e {
+        ScaleError::Unsupported { .. } => {
+            "dahua-tm is the label scale's PLU download protocol and reports no weight; \
+             read the weight with the scale's weighing protocol (see `scale read --help`)"
+        }
         ScaleError::Timeout(_) | ScaleError::UnexpectedReply(_) => CHECK_PROTOCOL,
         _ if e.kind() == ScaleErrorKind::Protocol => CHECK_PROTOCOL,
         _ => CHECK_LINK,
