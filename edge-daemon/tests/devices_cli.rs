@@ -6,6 +6,7 @@
 //! end on its own is bounded by a generous guard so a regression fails instead of hanging CI.
 
 use device_drivers::coder::{AnyCoder, Coder, CoderConfig, CoderProtocol};
+use device_drivers::transport::TransportConfig;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::io::{BufRead, BufReader, Read};
@@ -279,6 +280,10 @@ fn png_of(line: &str) -> String {
 }
 
 fn print_test_round_trip(width: &str, extra: &[&str], url: &str) {
+    print_test_round_trip_on("tcp://127.0.0.1:0", width, extra, url);
+}
+
+fn print_test_round_trip_on(listen: &str, width: &str, extra: &[&str], url: &str) {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("receipts");
     let mut sim = Sim::start(&[
@@ -286,7 +291,7 @@ fn print_test_round_trip(width: &str, extra: &[&str], url: &str) {
         "--protocol",
         "escpos",
         "--listen",
-        "tcp://127.0.0.1:0",
+        listen,
         "--out",
         out_dir.to_str().unwrap(),
         "--width",
@@ -326,6 +331,17 @@ fn print_test_80mm_raster_qr_decodes_to_the_url() {
         "80",
         &["--raster"],
         "https://trace.example.cn/t/B07-20261122-0099",
+    );
+}
+
+#[test]
+fn print_test_over_a_pty_like_a_serial_printer() {
+    // Raster QR data is arbitrary binary: the serial path must carry it untouched.
+    print_test_round_trip_on(
+        "pty://",
+        "58",
+        &["--raster"],
+        "https://trace.example.cn/t/C03-000007",
     );
 }
 
@@ -419,6 +435,12 @@ fn devices_list_prints_a_json_array() {
 
 #[tokio::test]
 async fn sim_coder_zipher_accepts_a_connection_and_answers() {
+    for listen in ["tcp://127.0.0.1:0", "pty://"] {
+        coder_round_trip(listen).await;
+    }
+}
+
+async fn coder_round_trip(listen: &str) {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("printed.txt");
     let sim = Sim::start(&[
@@ -426,14 +448,14 @@ async fn sim_coder_zipher_accepts_a_connection_and_answers() {
         "--protocol",
         "zipher",
         "--listen",
-        "tcp://127.0.0.1:0",
+        listen,
         "--print-log",
         log.to_str().unwrap(),
         "--buffer-size",
         "10",
     ]);
-    let addr = sim.uri.strip_prefix("tcp://").unwrap().to_string();
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let transport: TransportConfig = sim.uri.parse().unwrap();
+    let stream = transport.open().await.unwrap();
     let mut coder = AnyCoder::connect(stream, &CoderConfig::default_for(CoderProtocol::Zipher))
         .await
         .unwrap();

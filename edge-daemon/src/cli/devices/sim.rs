@@ -206,6 +206,27 @@ fn announce(uri: &str, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Keep the driver side of a pty simulator open while no driver has it.
+///
+/// The printer and coder simulators end a pty "connection" on the first EIO, which the master
+/// reads as soon as nobody holds the slave, so started standalone they would close their pty
+/// before an installer's driver could open it (reported against device-drivers). Holding one
+/// idle descriptor on the slave keeps the port alive; the simulator then behaves like a device
+/// on a cable, which does not notice a driver closing the port either.
+fn hold_pty(uri: &str) -> anyhow::Result<Option<std::fs::File>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let Some(path) = uri.strip_prefix("serial://") else {
+        return Ok(None);
+    };
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::fcntl::OFlag::O_NOCTTY.bits())
+        .open(path)
+        .with_context(|| format!("cannot hold the simulator's pty {path}"))?;
+    Ok(Some(f))
+}
+
 fn bind_failed(listen: &SimListen) -> String {
     format!(
         "cannot start the simulator on {listen:?}: is the port already in use? \
@@ -283,6 +304,7 @@ pub async fn printer(a: PrinterSimArgs) -> anyhow::Result<ExitCode> {
     }
     let mut events = sim.handle().subscribe();
     let uri = sim.uri()?;
+    let _pty = hold_pty(&uri)?;
     announce(&uri, &format!("{} printer", a.protocol))?;
     eprintln!("receipts go to {}", a.out.display());
     let run = sim.run();
@@ -361,7 +383,9 @@ pub async fn coder(a: CoderSimArgs) -> anyhow::Result<ExitCode> {
     let sim = CoderSim::bind(a.protocol, &a.listen, opts)
         .await
         .map_err(|e| anyhow!("{} coder simulator: {e}", a.protocol))?;
-    announce(&sim.describe()?, &format!("{} coder", a.protocol))?;
+    let uri = sim.describe()?;
+    let _pty = hold_pty(&uri)?;
+    announce(&uri, &format!("{} coder", a.protocol))?;
     tokio::select! {
         () = interrupted() => {}
         r = sim.run() => {
