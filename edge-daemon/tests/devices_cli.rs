@@ -704,3 +704,60 @@ fn simulators_and_watchers_stop_cleanly_on_sigterm_and_ctrl_c() {
     let status = sim.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn a_cable_pulled_mid_stream_ends_watch_with_a_hint_and_no_half_reading() {
+    // After 2 frames the simulator sends half a frame and hangs up.
+    let sim = Sim::start(&[
+        "scale",
+        "--protocol",
+        "toledo-continuous",
+        "--disconnect-after",
+        "2",
+        "--hz",
+        "50",
+    ]);
+    let o = edge(&[
+        "scale",
+        "watch",
+        "--protocol",
+        "toledo-continuous",
+        "--connect",
+        &sim.uri,
+        "--json",
+    ]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(text(&o.stdout), format!("{CONTRACT_1234}\n").repeat(2));
+    let e = text(&o.stderr);
+    assert!(
+        e.contains("closed the connection") && e.contains("hint:"),
+        "{e}"
+    );
+
+    let sim = Sim::start(&[
+        "scanner",
+        "--protocol",
+        "newland-pack",
+        "--code",
+        "AA",
+        "--code",
+        "BB",
+        "--code",
+        "CC",
+        "--disconnect-after",
+        "2",
+        "--interval-ms",
+        "5",
+    ]);
+    let o = edge(&[
+        "scanner",
+        "watch",
+        "--protocol",
+        "newland-pack",
+        "--connect",
+        &sim.uri,
+    ]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(text(&o.stdout), "AA\nBB\n");
+    assert!(text(&o.stderr).contains("hint:"), "{}", text(&o.stderr));
+}
