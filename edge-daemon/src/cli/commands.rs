@@ -14,6 +14,7 @@ use trace_core::{DeviceId, HashAlg};
 pub(super) fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Init { dir, device, hash } => init(&dir, device, hash.into()),
+        Command::Devices(cmd) => super::devices::dispatch(cmd),
         Command::Run { config } => run(&config),
         Command::Status { target, json } => status(&target, json),
         Command::Ledger(LedgerCommand::Verify { db, json }) => verify(&db, json),

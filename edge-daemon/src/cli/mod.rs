@@ -8,6 +8,7 @@
 
 mod bench;
 mod commands;
+pub mod devices;
 mod progress;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -121,6 +122,9 @@ Never overwrites an existing ledger."
     /// Measure the ledger on this box's disk.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Installer device commands: devices, scale, print-test, scanner, sim.
+    #[command(flatten)]
+    Devices(devices::DeviceCommand),
 }
 
 #[derive(Debug, Args)]
