@@ -24,5 +24,9 @@ fn every_example_config_parses() {
         }
         checked += 1;
     }
-    assert!(checked >= 2, "found the edge and cloud examples in {}", dir.display());
+    assert!(
+        checked >= 2,
+        "found the edge and cloud examples in {}",
+        dir.display()
+    );
 }

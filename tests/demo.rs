@@ -29,7 +29,11 @@ fn demo_sells_and_prints_receipts_whose_qr_is_the_trace_url() {
         .output()
         .expect("baytrace runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "demo failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "demo failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let ports: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&ports_file).unwrap()).unwrap();
@@ -38,7 +42,10 @@ fn demo_sells_and_prints_receipts_whose_qr_is_the_trace_url() {
     }
     let cloud = ports["cloud_http"].as_str().unwrap();
     assert!(cloud.starts_with("http://127.0.0.1:"), "{cloud}");
-    assert!(!cloud.ends_with(":8080") && !cloud.ends_with(":0"), "a free port was taken: {cloud}");
+    assert!(
+        !cloud.ends_with(":8080") && !cloud.ends_with(":0"),
+        "a free port was taken: {cloud}"
+    );
 
     // Two receipts, each QR the trace URL of a ticket in the ledger.
     let printer_out = Path::new(ports["printer_out"].as_str().unwrap());
@@ -55,7 +62,10 @@ fn demo_sells_and_prints_receipts_whose_qr_is_the_trace_url() {
             ledger.ticket_seq(&code.to_string()).unwrap().is_some(),
             "ticket {code} of receipt {i} is in the ledger"
         );
-        assert!(stdout.contains(&code.to_string()), "the demo printed the link for {code}");
+        assert!(
+            stdout.contains(&code.to_string()),
+            "the demo printed the link for {code}"
+        );
     }
     let report = ledger.verify().unwrap();
     assert!(report.first_bad.is_none(), "ledger verifies: {report:?}");

@@ -12,10 +12,10 @@
 #[cfg(feature = "sim")]
 pub mod sim;
 
-pub mod printer;
 pub mod coder;
 pub mod discover;
 pub mod manager;
+pub mod printer;
 pub mod scale;
 pub mod scanner;
 pub mod transport;

@@ -103,6 +103,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("stopping…");
     let _ = stop_tx.send(true);
     stall.stop().await;
-    cloud.wait().await.context("the cloud stopped with an error")?;
+    cloud
+        .wait()
+        .await
+        .context("the cloud stopped with an error")?;
     Ok(())
 }

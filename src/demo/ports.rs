@@ -36,8 +36,14 @@ impl Ports {
 
     pub fn print(&self, path: &Path) {
         println!("baytrace demo is running. Open:");
-        println!("  trace pages (cloud)    {}/t/<code>   (each sale prints its link)", self.cloud_http);
-        println!("  health / metrics       {0}/healthz   {0}/metrics", self.cloud_http);
+        println!(
+            "  trace pages (cloud)    {}/t/<code>   (each sale prints its link)",
+            self.cloud_http
+        );
+        println!(
+            "  health / metrics       {0}/healthz   {0}/metrics",
+            self.cloud_http
+        );
         println!("  MQTT broker            {}", self.mqtt);
         println!("  receipts (PNG + bytes) {}", self.printer_out.display());
         println!("  stall ledger           {}", self.stall_db.display());

@@ -7,10 +7,10 @@
 use anyhow::{Context, anyhow};
 use cloud_sync::CloudStore;
 use cloud_sync::provision::{DeviceCredentials, NewDevice, add_device};
+use device_drivers::printer::sim::{PrinterSim, PrinterSimOptions};
 use device_drivers::printer::{
     EscPosPrinter, PaperWidth, PrinterConfig, Receipt, ReceiptLine, ReceiptStyle, render_receipt,
 };
-use device_drivers::printer::sim::{PrinterSim, PrinterSimOptions};
 use device_drivers::scale::sim::{ScaleSim, ScaleSimOptions, run_scale_sim};
 use device_drivers::scale::{Scale, ScaleDriver, ScaleOptions, ScaleProtocol};
 use device_drivers::sim::SimListen;
@@ -68,8 +68,8 @@ impl Stall {
 
         let db = setup.dir.join("ledger.sqlite3");
         let device = creds.device.clone();
-        let ledger = tokio::task::spawn_blocking(move || open_ledger(db, device, creds.hash_alg))
-            .await??;
+        let ledger =
+            tokio::task::spawn_blocking(move || open_ledger(db, device, creds.hash_alg)).await??;
 
         let scale_sim = run_scale_sim(
             ScaleProtocol::ToledoContinuous,
@@ -121,18 +121,26 @@ impl Stall {
 
     /// One sale of one weighed product, start to finish.
     pub async fn sell(&self) -> anyhow::Result<Sale> {
-        let n = self.sales.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self
+            .sales
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (product, per_jin, origin) = PRODUCTS[usize::try_from(n).unwrap_or(0) % PRODUCTS.len()];
         // Put something on the platter, then weigh it through the real protocol.
         let placed = 300 + i64::try_from((n * 7_919) % 2_200).unwrap_or(0);
         self.scale_sim.update(|s| s.weight_grams = placed);
         let transport: TransportConfig = self.scale_sim.uri().parse()?;
-        let mut scale =
-            ScaleDriver::connect(ScaleProtocol::ToledoContinuous, &transport, &ScaleOptions::default())
-                .await?;
+        let mut scale = ScaleDriver::connect(
+            ScaleProtocol::ToledoContinuous,
+            &transport,
+            &ScaleOptions::default(),
+        )
+        .await?;
         let reading = scale.read_weight().await?;
         if !reading.is_usable() {
-            return Err(anyhow!("the scale reports {:?}; not selling", reading.status));
+            return Err(anyhow!(
+                "the scale reports {:?}; not selling",
+                reading.status
+            ));
         }
         let grams = Grams(reading.grams);
         let unit_price = Fen(per_jin);
@@ -159,7 +167,11 @@ impl Stall {
                     origin: Some(origin.into()),
                 }],
                 total: amount,
-                payment: if next % 2 == 0 { PaymentMethod::WechatPay } else { PaymentMethod::Cash },
+                payment: if next % 2 == 0 {
+                    PaymentMethod::WechatPay
+                } else {
+                    PaymentMethod::Cash
+                },
                 buyer: None,
                 buyer_id: None,
                 fees: Vec::new(),
@@ -190,11 +202,17 @@ impl Stall {
         };
         let bytes = render_receipt(&receipt, &ReceiptStyle::new(PaperWidth::Mm80))?;
         let transport: TransportConfig = self.printer_uri.parse()?;
-        let mut printer =
-            EscPosPrinter::new(transport.open().await?, PrinterConfig::new(PaperWidth::Mm80));
+        let mut printer = EscPosPrinter::new(
+            transport.open().await?,
+            PrinterConfig::new(PaperWidth::Mm80),
+        );
         let outcome = printer.print_job(&bytes).await?;
         if !outcome.printed() {
-            tracing::warn!(?outcome, seq = entry.seq, "receipt not confirmed printed; ticket stays issued");
+            tracing::warn!(
+                ?outcome,
+                seq = entry.seq,
+                "receipt not confirmed printed; ticket stays issued"
+            );
         }
         Ok(Sale {
             seq: entry.seq,
