@@ -65,7 +65,9 @@ async fn build_store(dir: &PathBuf, total: u64) {
         store
             .register_device(DeviceRecord {
                 id: id.clone(),
-                entity: format!("负载市场 {i} 档"),
+                entity: format!("负载档 {i}"),
+                market: "负载市场".into(),
+                stall_no: format!("{i}"),
                 device_no: no,
                 public_key: SignKey::ed25519_from_seed(&[1; 32]).verify_key().to_bytes(),
                 code_key,
@@ -193,6 +195,8 @@ async fn ingest_load(cloud: &cloud_sync::RunningCloud, port: u16, entries: u64) 
         .register_device(DeviceRecord {
             id: id.clone(),
             entity: "ingest".into(),
+            market: String::new(),
+            stall_no: String::new(),
             device_no: no,
             public_key: key.verify_key().to_bytes(),
             code_key: [3; 32],

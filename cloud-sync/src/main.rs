@@ -13,7 +13,7 @@ use trace_core::{DeviceId, HashAlg};
 ///
 /// Typical one-machine start:   baytrace-cloud serve --data /var/lib/baytrace --embedded-broker 127.0.0.1:1883
 /// With Mosquitto (production): baytrace-cloud serve --config /etc/baytrace/cloud.toml
-/// Commission a box:            baytrace-cloud device add --id stall-a01 --entity "东门市场 12 档" --data /var/lib/baytrace
+/// Commission a box:            baytrace-cloud device add --id stall-a01 --entity 老陈鲜肉 --market 东门市场 --stall-no A-12 --data /var/lib/baytrace
 #[derive(Parser)]
 #[command(name = "baytrace-cloud", version, verbatim_doc_comment)]
 struct Cli {
@@ -58,6 +58,8 @@ struct ServeArgs {
 }
 
 #[derive(Subcommand)]
+// Parsed once per run: the size difference of the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum DeviceCmd {
     /// Issue a box's credentials: signing key, ticket-code key, MQTT login.
     ///
@@ -67,9 +69,15 @@ enum DeviceCmd {
         /// Device id, e.g. stall-a01 (lowercase letters, digits, dashes).
         #[arg(long)]
         id: String,
-        /// The stall or enterprise the box belongs to, as consumers should read it.
+        /// The stall or enterprise name, as consumers should read it (e.g. 老陈鲜肉).
         #[arg(long)]
         entity: String,
+        /// The market the stall is in (e.g. 东门市场).
+        #[arg(long, default_value = "")]
+        market: String,
+        /// The stall's number in its market (e.g. A-12).
+        #[arg(long, default_value = "")]
+        stall_no: String,
         /// 6-digit number printed at the start of its ticket codes [default: random free].
         #[arg(long)]
         device_no: Option<u32>,
@@ -159,6 +167,8 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Device(DeviceCmd::Add {
             id,
             entity,
+            market,
+            stall_no,
             device_no,
             data,
             hash,
@@ -179,6 +189,8 @@ async fn main() -> anyhow::Result<()> {
                 NewDevice {
                     id,
                     entity,
+                    market,
+                    stall_no,
                     device_no,
                     hash_alg,
                     mqtt_url,
