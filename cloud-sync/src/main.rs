@@ -46,12 +46,15 @@ struct ServeArgs {
     /// HTTP listen address, e.g. 0.0.0.0:8080 (port 0 = any free port).
     #[arg(long)]
     http: Option<SocketAddr>,
-    /// External broker, e.g. mqtt://127.0.0.1:1883 (Mosquitto).
+    /// External broker, e.g. mqtt://127.0.0.1:1883 or mqtts://broker.example:8883 (Mosquitto).
     #[arg(long, conflicts_with = "embedded_broker")]
     mqtt: Option<String>,
     /// Run an in-process MQTT 5 broker on this address instead (no ACL: one-machine installs).
     #[arg(long, value_name = "ADDR")]
     embedded_broker: Option<SocketAddr>,
+    /// CA certificate (PEM) of the broker's TLS certificate, for mqtts:// URLs.
+    #[arg(long)]
+    mqtt_ca: Option<PathBuf>,
     /// Shared-subscription group; "" for a plain subscription.
     #[arg(long)]
     share_group: Option<String>,
@@ -150,6 +153,9 @@ async fn main() -> anyhow::Result<()> {
             }
             if let Some(b) = a.embedded_broker {
                 cfg.mqtt.embedded_broker = Some(b);
+            }
+            if let Some(ca) = a.mqtt_ca {
+                cfg.mqtt.ca_file = Some(ca);
             }
             if let Some(g) = a.share_group {
                 cfg.mqtt.share_group = g;

@@ -38,6 +38,8 @@ pub struct MqttLink {
     /// Empty: plain subscription to `bt/v1/dev/+/up`.
     pub share_group: String,
     pub max_payload: usize,
+    /// TLS to the broker: `Some(None)` = system roots, `Some(Some(pem))` = this CA.
+    pub tls: Option<Option<Vec<u8>>>,
 }
 
 impl MqttLink {
@@ -70,6 +72,18 @@ pub(crate) fn spawn<S: CloudStore + Clone>(
         rumqttc::Broker::tcp(link.host.clone(), link.port),
     );
     opts.set_keep_alive(15);
+    match &link.tls {
+        None => {}
+        Some(Some(ca)) => {
+            opts.set_transport(rumqttc::Transport::tls(ca.clone(), None, None));
+        }
+        Some(None) => match rumqttc::Transport::try_tls_with_default_config() {
+            Ok(t) => {
+                opts.set_transport(t);
+            }
+            Err(e) => tracing::error!(error = %e, "no system TLS roots; set mqtt.ca_file"),
+        },
+    }
     opts.set_session_mode(SessionMode::Clean);
     // The broker must not send us more than this; envelope framing on top of the cap.
     let limit = u32::try_from(link.max_payload + 64 * 1024).unwrap_or(u32::MAX);
