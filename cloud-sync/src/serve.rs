@@ -51,6 +51,7 @@ pub struct RunningCloud {
     pub store: SqliteStore,
     pub metrics: Arc<Metrics>,
     ready: watch::Receiver<bool>,
+    mqtt: rumqttc::AsyncClient,
     task: JoinHandle<Result<(), ServeError>>,
 }
 
@@ -59,6 +60,18 @@ impl RunningCloud {
     pub async fn mqtt_ready(&self) {
         let mut r = self.ready.clone();
         let _ = r.wait_for(|v| *v).await;
+    }
+
+    /// Send a versioned document (catalogue, PLU map, recall alert, …) to a box on its `down`
+    /// topic. Queued while the broker is unreachable.
+    pub async fn send_downlink(
+        &self,
+        device: &trace_core::DeviceId,
+        doc: &trace_core::DownlinkDoc,
+    ) -> Result<(), ServeError> {
+        mqtt::send_downlink(&self.mqtt, device, doc)
+            .await
+            .map_err(|e| ServeError::Task(format!("downlink not queued: {e}")))
     }
 
     /// Wait until the cloud has stopped (after `shutdown` resolved).
@@ -131,7 +144,7 @@ pub async fn serve(
     let metrics = Arc::new(Metrics::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let (ready_tx, ready_rx) = watch::channel(false);
-    let mqtt_task = mqtt::spawn(
+    let (mqtt_task, mqtt_client) = mqtt::spawn(
         link,
         store.clone(),
         metrics.clone(),
@@ -169,6 +182,7 @@ pub async fn serve(
         store,
         metrics,
         ready: ready_rx,
+        mqtt: mqtt_client,
         task,
     })
 }

@@ -345,3 +345,48 @@ async fn cloud_restart_resumes_from_the_store() {
     assert_eq!(d.head_hash, Some(b.chain[199].hash));
     assert_eq!(cloud.store.entries(&b.id, 1..=200).await.unwrap(), b.chain);
 }
+
+/// A document the cloud sends reaches the box on its `down` topic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downlink_reaches_the_box() {
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let (cloud, _stop) = start_cloud(dir.path(), &BrokerKind::Embedded, |_| {}).await;
+    let id = trace_core::DeviceId::new("stall-down").unwrap();
+    let mut opts = rumqttc::MqttOptions::new(
+        "down-box",
+        rumqttc::Broker::tcp("127.0.0.1", broker_port(&cloud)),
+    );
+    opts.set_keep_alive(5);
+    let (client, mut ev) = rumqttc::AsyncClient::builder(opts).unbounded().build();
+    let topic = topics::down(&id);
+    let doc = trace_core::DownlinkDoc::new(
+        trace_core::wire::DocType::RecallAlert,
+        7,
+        serde_json::json!({"product": "鲜猪肉", "batch": "PB-20260301-00"}),
+    );
+    let mut sent = false;
+    let got = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), ev.poll())
+            .await
+            .unwrap()
+        {
+            Ok(rumqttc::Event::Incoming(rumqttc::Incoming::ConnAck(_))) => {
+                client
+                    .subscribe(topic.clone(), rumqttc::QoS::AtLeastOnce)
+                    .await
+                    .unwrap();
+            }
+            Ok(rumqttc::Event::Incoming(rumqttc::Incoming::SubAck(_))) if !sent => {
+                cloud.send_downlink(&id, &doc).await.unwrap();
+                sent = true;
+            }
+            Ok(rumqttc::Event::Incoming(rumqttc::Incoming::Publish(p))) => {
+                break serde_json::from_slice::<trace_core::DownlinkDoc>(&p.payload).unwrap();
+            }
+            Ok(_) => {}
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(got, doc);
+}

@@ -66,7 +66,7 @@ pub(crate) fn spawn<S: CloudStore + Clone>(
     metrics: Arc<Metrics>,
     ready: watch::Sender<bool>,
     shutdown: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
+) -> (tokio::task::JoinHandle<()>, AsyncClient) {
     let mut opts = MqttOptions::new(
         link.client_id.clone(),
         rumqttc::Broker::tcp(link.host.clone(), link.port),
@@ -110,12 +110,32 @@ pub(crate) fn spawn<S: CloudStore + Clone>(
             link.max_payload,
         )));
     }
-    tokio::spawn(async move {
+    let handle = client.clone();
+    let task = tokio::spawn(async move {
         event_loop(eventloop, client, link, txs, metrics, ready, shutdown).await;
         for w in workers {
             let _ = w.await;
         }
-    })
+    });
+    (task, handle)
+}
+
+/// Publish a downlink document to `device` (JSON, QoS 1, not retained: a box keeps a
+/// persistent session to receive what was sent while it was away, and documents are versioned,
+/// so sending one again is harmless).
+pub async fn send_downlink(
+    client: &AsyncClient,
+    device: &DeviceId,
+    doc: &trace_core::DownlinkDoc,
+) -> Result<(), rumqttc::ClientError> {
+    let payload = serde_json::to_vec(doc).unwrap_or_default();
+    client
+        .publish(
+            topics::down(device),
+            payload,
+            PublishOptions::new(QoS::AtLeastOnce),
+        )
+        .await
 }
 
 async fn event_loop(
