@@ -12,9 +12,13 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MqttConfig {
-    /// `mqtt://host:port` of an external broker (Mosquitto). Ignored when `embedded_broker` is
-    /// set: the cloud then connects to its own broker.
+    /// `mqtt://host:port` (plain) or `mqtts://host:port` (TLS) of an external broker
+    /// (Mosquitto). Ignored when `embedded_broker` is set: the cloud then connects to its own.
     pub url: String,
+    /// PEM CA certificate(s) the broker's TLS certificate must chain to (`mqtts://` only).
+    /// Absent: the system's root certificates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
     /// Start an in-process broker (rumqttd) listening here (`127.0.0.1:0` = any free port).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedded_broker: Option<SocketAddr>,
@@ -68,6 +72,7 @@ impl Default for CloudConfig {
             public_host: "localhost:8080".into(),
             mqtt: MqttConfig {
                 url: "mqtt://127.0.0.1:1883".into(),
+                ca_file: None,
                 embedded_broker: None,
                 username: None,
                 password: None,
@@ -176,16 +181,28 @@ fn merge(base: &mut toml::Value, over: toml::Value) {
     }
 }
 
-/// `mqtt://host:port` (port defaults to 1883) → (host, port).
-pub fn parse_mqtt_url(url: &str) -> Result<(String, u16), ConfigError> {
-    let rest = url
+/// A parsed broker URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerUrl {
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+}
+
+/// `mqtt://host[:port]` (default 1883) or `mqtts://host[:port]` (TLS, default 8883).
+pub fn parse_mqtt_url(url: &str) -> Result<BrokerUrl, ConfigError> {
+    let (rest, tls) = if let Some(r) = url.strip_prefix("mqtts://") {
+        (r, true)
+    } else if let Some(r) = url
         .strip_prefix("mqtt://")
         .or_else(|| url.strip_prefix("tcp://"))
-        .ok_or_else(|| {
-            ConfigError::Invalid(format!(
-                "mqtt.url {url:?} must start with mqtt:// (TLS: terminate at the broker for now)"
-            ))
-        })?;
+    {
+        (r, false)
+    } else {
+        return Err(ConfigError::Invalid(format!(
+            "mqtt.url {url:?} must start with mqtt:// or mqtts://"
+        )));
+    };
     let rest = rest.trim_end_matches('/');
     let (host, port) = match rest.rsplit_once(':') {
         Some((h, p)) => (
@@ -193,14 +210,18 @@ pub fn parse_mqtt_url(url: &str) -> Result<(String, u16), ConfigError> {
             p.parse::<u16>()
                 .map_err(|_| ConfigError::Invalid(format!("mqtt.url {url:?}: bad port {p:?}")))?,
         ),
-        None => (rest, 1883),
+        None => (rest, if tls { 8883 } else { 1883 }),
     };
     if host.is_empty() {
         return Err(ConfigError::Invalid(format!(
             "mqtt.url {url:?} has no host"
         )));
     }
-    Ok((host.to_owned(), port))
+    Ok(BrokerUrl {
+        host: host.to_owned(),
+        port,
+        tls,
+    })
 }
 
 #[cfg(test)]
@@ -226,14 +247,25 @@ mod tests {
 
     #[test]
     fn mqtt_urls() {
+        let u = |h: &str, port, tls| BrokerUrl {
+            host: h.into(),
+            port,
+            tls,
+        };
         assert_eq!(
             parse_mqtt_url("mqtt://127.0.0.1:18830").unwrap(),
-            ("127.0.0.1".into(), 18830)
+            u("127.0.0.1", 18830, false)
         );
         assert_eq!(
             parse_mqtt_url("mqtt://broker").unwrap(),
-            ("broker".into(), 1883)
+            u("broker", 1883, false)
         );
+        assert_eq!(
+            parse_mqtt_url("mqtts://broker").unwrap(),
+            u("broker", 8883, true)
+        );
+        assert_eq!(parse_mqtt_url("mqtts://b:9").unwrap(), u("b", 9, true));
+        assert!(parse_mqtt_url("https://b").is_err());
         assert!(parse_mqtt_url("mqtt://:1").is_err());
         assert!(parse_mqtt_url("mqtt://h:x").is_err());
     }

@@ -13,7 +13,7 @@ use trace_core::{DeviceId, HashAlg};
 ///
 /// Typical one-machine start:   baytrace-cloud serve --data /var/lib/baytrace --embedded-broker 127.0.0.1:1883
 /// With Mosquitto (production): baytrace-cloud serve --config /etc/baytrace/cloud.toml
-/// Commission a box:            baytrace-cloud device add --id stall-a01 --entity "东门市场 12 档" --data /var/lib/baytrace
+/// Commission a box:            baytrace-cloud device add --id stall-a01 --entity 老陈鲜肉 --market 东门市场 --stall-no A-12 --data /var/lib/baytrace
 #[derive(Parser)]
 #[command(name = "baytrace-cloud", version, verbatim_doc_comment)]
 struct Cli {
@@ -46,18 +46,23 @@ struct ServeArgs {
     /// HTTP listen address, e.g. 0.0.0.0:8080 (port 0 = any free port).
     #[arg(long)]
     http: Option<SocketAddr>,
-    /// External broker, e.g. mqtt://127.0.0.1:1883 (Mosquitto).
+    /// External broker, e.g. mqtt://127.0.0.1:1883 or mqtts://broker.example:8883 (Mosquitto).
     #[arg(long, conflicts_with = "embedded_broker")]
     mqtt: Option<String>,
     /// Run an in-process MQTT 5 broker on this address instead (no ACL: one-machine installs).
     #[arg(long, value_name = "ADDR")]
     embedded_broker: Option<SocketAddr>,
+    /// CA certificate (PEM) of the broker's TLS certificate, for mqtts:// URLs.
+    #[arg(long)]
+    mqtt_ca: Option<PathBuf>,
     /// Shared-subscription group; "" for a plain subscription.
     #[arg(long)]
     share_group: Option<String>,
 }
 
 #[derive(Subcommand)]
+// Parsed once per run: the size difference of the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum DeviceCmd {
     /// Issue a box's credentials: signing key, ticket-code key, MQTT login.
     ///
@@ -67,9 +72,15 @@ enum DeviceCmd {
         /// Device id, e.g. stall-a01 (lowercase letters, digits, dashes).
         #[arg(long)]
         id: String,
-        /// The stall or enterprise the box belongs to, as consumers should read it.
+        /// The stall or enterprise name, as consumers should read it (e.g. 老陈鲜肉).
         #[arg(long)]
         entity: String,
+        /// The market the stall is in (e.g. 东门市场).
+        #[arg(long, default_value = "")]
+        market: String,
+        /// The stall's number in its market (e.g. A-12).
+        #[arg(long, default_value = "")]
+        stall_no: String,
         /// 6-digit number printed at the start of its ticket codes [default: random free].
         #[arg(long)]
         device_no: Option<u32>,
@@ -143,6 +154,9 @@ async fn main() -> anyhow::Result<()> {
             if let Some(b) = a.embedded_broker {
                 cfg.mqtt.embedded_broker = Some(b);
             }
+            if let Some(ca) = a.mqtt_ca {
+                cfg.mqtt.ca_file = Some(ca);
+            }
             if let Some(g) = a.share_group {
                 cfg.mqtt.share_group = g;
             }
@@ -159,6 +173,8 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Device(DeviceCmd::Add {
             id,
             entity,
+            market,
+            stall_no,
             device_no,
             data,
             hash,
@@ -179,6 +195,8 @@ async fn main() -> anyhow::Result<()> {
                 NewDevice {
                     id,
                     entity,
+                    market,
+                    stall_no,
                     device_no,
                     hash_alg,
                     mqtt_url,

@@ -122,6 +122,9 @@ pub enum ProvisionError {
 pub struct NewDevice {
     pub id: DeviceId,
     pub entity: String,
+    /// Market name and stall number shown on the trace page (empty: not shown).
+    pub market: String,
+    pub stall_no: String,
     /// None: a random free number (sequential numbers would tell how many stalls exist).
     pub device_no: Option<u32>,
     pub hash_alg: HashAlg,
@@ -154,6 +157,8 @@ pub async fn add_device<S: CloudStore>(
         let rec = DeviceRecord {
             id: req.id.clone(),
             entity: req.entity.clone(),
+            market: req.market.clone(),
+            stall_no: req.stall_no.clone(),
             device_no: no,
             public_key: public_key.clone(),
             code_key,
@@ -227,7 +232,9 @@ mod tests {
         let id = DeviceId::new("stall-a01").unwrap();
         let req = NewDevice {
             id: id.clone(),
-            entity: "东门市场 12 档".into(),
+            entity: "老陈鲜肉".into(),
+            market: "东门市场".into(),
+            stall_no: "A-12".into(),
             device_no: None,
             hash_alg: HashAlg::Sha256,
             mqtt_url: "mqtt://127.0.0.1:1883".into(),

@@ -33,6 +33,8 @@ pub enum ServeError {
     HttpBind(SocketAddr, std::io::Error),
     #[error("HTTP server failed: {0}")]
     Http(std::io::Error),
+    #[error("cannot read the broker CA file {0}: {1}")]
+    CaFile(std::path::PathBuf, std::io::Error),
     #[error("a service task failed: {0}")]
     Task(String),
 }
@@ -49,6 +51,7 @@ pub struct RunningCloud {
     pub store: SqliteStore,
     pub metrics: Arc<Metrics>,
     ready: watch::Receiver<bool>,
+    mqtt: rumqttc::AsyncClient,
     task: JoinHandle<Result<(), ServeError>>,
 }
 
@@ -57,6 +60,18 @@ impl RunningCloud {
     pub async fn mqtt_ready(&self) {
         let mut r = self.ready.clone();
         let _ = r.wait_for(|v| *v).await;
+    }
+
+    /// Send a versioned document (catalogue, PLU map, recall alert, …) to a box on its `down`
+    /// topic. Queued while the broker is unreachable.
+    pub async fn send_downlink(
+        &self,
+        device: &trace_core::DeviceId,
+        doc: &trace_core::DownlinkDoc,
+    ) -> Result<(), ServeError> {
+        mqtt::send_downlink(&self.mqtt, device, doc)
+            .await
+            .map_err(|e| ServeError::Task(format!("downlink not queued: {e}")))
     }
 
     /// Wait until the cloud has stopped (after `shutdown` resolved).
@@ -81,7 +96,7 @@ pub async fn serve(
         .await
         .map_err(|e| ServeError::Task(e.to_string()))??;
 
-    let (embedded_broker, host, port) = match cfg.mqtt.embedded_broker {
+    let (embedded_broker, host, port, tls) = match cfg.mqtt.embedded_broker {
         Some(addr) => {
             let b = tokio::task::spawn_blocking(move || start_embedded_broker_with(addr, None))
                 .await
@@ -91,11 +106,21 @@ pub async fn serve(
             } else {
                 b.v5.ip().to_string()
             };
-            (Some(b), host, b.v5.port())
+            (Some(b), host, b.v5.port(), None)
         }
         None => {
-            let (h, p) = parse_mqtt_url(&cfg.mqtt.url)?;
-            (None, h, p)
+            let u = parse_mqtt_url(&cfg.mqtt.url)?;
+            let tls = if u.tls {
+                Some(match &cfg.mqtt.ca_file {
+                    Some(f) => {
+                        Some(std::fs::read(f).map_err(|e| ServeError::CaFile(f.clone(), e))?)
+                    }
+                    None => None,
+                })
+            } else {
+                None
+            };
+            (None, u.host, u.port, tls)
         }
     };
     let link = MqttLink {
@@ -106,6 +131,7 @@ pub async fn serve(
         client_id: format!("{}-{:08x}", cfg.mqtt.client_id, rand::random::<u32>()),
         share_group: cfg.mqtt.share_group.clone(),
         max_payload: cfg.mqtt.max_payload,
+        tls,
     };
 
     let listener = tokio::net::TcpListener::bind(cfg.http)
@@ -118,7 +144,7 @@ pub async fn serve(
     let metrics = Arc::new(Metrics::default());
     let (stop_tx, stop_rx) = watch::channel(false);
     let (ready_tx, ready_rx) = watch::channel(false);
-    let mqtt_task = mqtt::spawn(
+    let (mqtt_task, mqtt_client) = mqtt::spawn(
         link,
         store.clone(),
         metrics.clone(),
@@ -156,6 +182,7 @@ pub async fn serve(
         store,
         metrics,
         ready: ready_rx,
+        mqtt: mqtt_client,
         task,
     })
 }

@@ -30,6 +30,8 @@ pub fn record(id: &DeviceId, device_no: u32, alg: HashAlg) -> DeviceRecord {
     DeviceRecord {
         id: id.clone(),
         entity: format!("东门市场 {device_no:03} 档"),
+        market: "东门市场".into(),
+        stall_no: format!("{device_no:03}"),
         device_no,
         public_key: vec![7; 32],
         code_key: [u8::try_from(device_no % 251).unwrap_or(0); 32],

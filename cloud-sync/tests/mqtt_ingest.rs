@@ -313,3 +313,80 @@ async fn presence_embedded() {
 async fn presence_mosquitto() {
     with_broker("mosquitto", presence).await;
 }
+
+/// The cloud stops mid-stream and a new instance takes over the same data: the box re-sends
+/// (old and new batches), and the store ends with exactly its chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloud_restart_resumes_from_the_store() {
+    init_tracing();
+    let m = start_mosquitto("allow_anonymous true", &[]).await;
+    let kind = BrokerKind::Mosquitto(m.port);
+    let dir = tempfile::tempdir().unwrap();
+    let b = TestBox::new("stall-restart", 200);
+    let (cloud, stop) = start_cloud(dir.path(), &kind, |_| {}).await;
+    b.register(&cloud).await;
+    let mut p = connect_box(m.port, &b.id, None, false).await;
+    p.up(b.payload(1, 100)).await;
+    assert_eq!(p.ack().await.hwm, 100);
+    let _ = stop.send(());
+    cloud.wait().await.unwrap();
+
+    // While no cloud listens, the box keeps publishing; those messages are lost to the cloud
+    // (clean session), so the box re-sends whatever its acks did not cover.
+    p.up(b.payload(101, 150)).await;
+    let (cloud, _stop) = start_cloud(dir.path(), &kind, |_| {}).await;
+    for (from, to) in [(51, 100), (151, 200), (101, 150)] {
+        p.up(b.payload(from, to)).await;
+    }
+    let ack = p.ack_with_hwm(200).await;
+    assert!(ack.missing.is_empty());
+    let d = &cloud.store.list_devices().await.unwrap()[0];
+    assert_eq!((d.hwm, d.entries), (200, 200));
+    assert_eq!(d.head_hash, Some(b.chain[199].hash));
+    assert_eq!(cloud.store.entries(&b.id, 1..=200).await.unwrap(), b.chain);
+}
+
+/// A document the cloud sends reaches the box on its `down` topic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downlink_reaches_the_box() {
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let (cloud, _stop) = start_cloud(dir.path(), &BrokerKind::Embedded, |_| {}).await;
+    let id = trace_core::DeviceId::new("stall-down").unwrap();
+    let mut opts = rumqttc::MqttOptions::new(
+        "down-box",
+        rumqttc::Broker::tcp("127.0.0.1", broker_port(&cloud)),
+    );
+    opts.set_keep_alive(5);
+    let (client, mut ev) = rumqttc::AsyncClient::builder(opts).unbounded().build();
+    let topic = topics::down(&id);
+    let doc = trace_core::DownlinkDoc::new(
+        trace_core::wire::DocType::RecallAlert,
+        7,
+        serde_json::json!({"product": "鲜猪肉", "batch": "PB-20260301-00"}),
+    );
+    let mut sent = false;
+    let got = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), ev.poll())
+            .await
+            .unwrap()
+        {
+            Ok(rumqttc::Event::Incoming(rumqttc::Incoming::ConnAck(_))) => {
+                client
+                    .subscribe(topic.clone(), rumqttc::QoS::AtLeastOnce)
+                    .await
+                    .unwrap();
+            }
+            Ok(rumqttc::Event::Incoming(rumqttc::Incoming::SubAck(_))) if !sent => {
+                cloud.send_downlink(&id, &doc).await.unwrap();
+                sent = true;
+            }
+            Ok(rumqttc::Event::Incoming(rumqttc::Incoming::Publish(p))) => {
+                break serde_json::from_slice::<trace_core::DownlinkDoc>(&p.payload).unwrap();
+            }
+            Ok(_) => {}
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(got, doc);
+}

@@ -49,8 +49,14 @@ async fn trace_page_languages_typos_and_unknown_codes() {
     assert!(zh.contains("合计"));
     assert!(zh.contains("江南果菜批发市场"), "upstream supplier shown");
     assert!(zh.contains("广东省惠州市"), "origin shown");
+    assert!(
+        zh.contains("承诺达标合格证") && zh.contains("HG-4413-"),
+        "certificates shown"
+    );
     assert!(zh.contains(&TicketCode::parse(&t.ticket_code).unwrap().grouped()));
     assert!(zh.contains(&a.record().entity));
+    assert!(zh.contains("东门市场") && zh.contains(&a.record().stall_no) && zh.contains("档口号"));
+    assert!(!zh.contains(&b.record().stall_no));
     assert!(!zh.contains(&b.record().entity), "no other stall's data");
     // Time in Asia/Shanghai: testkit sale n is at 1_772_000_000_000 + n*1000 ms UTC
     // = 2026-02-25 06:13:20Z + n s → 14:13 Shanghai.
@@ -60,6 +66,7 @@ async fn trace_page_languages_typos_and_unknown_codes() {
     assert!(en.contains("lang=\"en\""));
     assert!(en.contains("Total") && en.contains("jin") && en.contains("Supplier"));
     assert!(en.contains(&t.lines[0].product));
+    assert!(en.contains("Compliance certificate"));
     let (_, hk) = http_get(addr, &format!("/t/{}?lang=zh-HK", t.ticket_code)).await;
     assert!(hk.contains("合計") && hk.contains("進貨來源"));
     // The switch links to the other languages of the same page.

@@ -38,6 +38,8 @@ pub struct MqttLink {
     /// Empty: plain subscription to `bt/v1/dev/+/up`.
     pub share_group: String,
     pub max_payload: usize,
+    /// TLS to the broker: `Some(None)` = system roots, `Some(Some(pem))` = this CA.
+    pub tls: Option<Option<Vec<u8>>>,
 }
 
 impl MqttLink {
@@ -64,12 +66,24 @@ pub(crate) fn spawn<S: CloudStore + Clone>(
     metrics: Arc<Metrics>,
     ready: watch::Sender<bool>,
     shutdown: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
+) -> (tokio::task::JoinHandle<()>, AsyncClient) {
     let mut opts = MqttOptions::new(
         link.client_id.clone(),
         rumqttc::Broker::tcp(link.host.clone(), link.port),
     );
     opts.set_keep_alive(15);
+    match &link.tls {
+        None => {}
+        Some(Some(ca)) => {
+            opts.set_transport(rumqttc::Transport::tls(ca.clone(), None, None));
+        }
+        Some(None) => match rumqttc::Transport::try_tls_with_default_config() {
+            Ok(t) => {
+                opts.set_transport(t);
+            }
+            Err(e) => tracing::error!(error = %e, "no system TLS roots; set mqtt.ca_file"),
+        },
+    }
     opts.set_session_mode(SessionMode::Clean);
     // The broker must not send us more than this; envelope framing on top of the cap.
     let limit = u32::try_from(link.max_payload + 64 * 1024).unwrap_or(u32::MAX);
@@ -96,12 +110,32 @@ pub(crate) fn spawn<S: CloudStore + Clone>(
             link.max_payload,
         )));
     }
-    tokio::spawn(async move {
+    let handle = client.clone();
+    let task = tokio::spawn(async move {
         event_loop(eventloop, client, link, txs, metrics, ready, shutdown).await;
         for w in workers {
             let _ = w.await;
         }
-    })
+    });
+    (task, handle)
+}
+
+/// Publish a downlink document to `device` (JSON, QoS 1, not retained: a box keeps a
+/// persistent session to receive what was sent while it was away, and documents are versioned,
+/// so sending one again is harmless).
+pub async fn send_downlink(
+    client: &AsyncClient,
+    device: &DeviceId,
+    doc: &trace_core::DownlinkDoc,
+) -> Result<(), rumqttc::ClientError> {
+    let payload = serde_json::to_vec(doc).unwrap_or_default();
+    client
+        .publish(
+            topics::down(device),
+            payload,
+            PublishOptions::new(QoS::AtLeastOnce),
+        )
+        .await
 }
 
 async fn event_loop(

@@ -170,3 +170,73 @@ pub async fn handle_up<S: CloudStore>(
         Err(e) => UpOutcome::Refused(Refusal::Store(e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{SqliteConfig, SqliteStore, testkit};
+    use trace_core::HashAlg;
+    use trace_core::wire::envelope::Compression;
+    use trace_core::wire::sign::SignKey;
+
+    async fn setup(key: &SignKey) -> (tempfile::TempDir, SqliteStore, DeviceId) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(SqliteConfig::new(dir.path().join("c.sqlite"))).unwrap();
+        let id = testkit::device(1);
+        let mut rec = testkit::record(&id, 1, HashAlg::Sha256);
+        rec.public_key = key.verify_key().to_bytes();
+        store.register_device(rec).await.unwrap();
+        (dir, store, id)
+    }
+
+    fn sealed(id: &DeviceId, key: &SignKey, n: u64) -> Vec<u8> {
+        let chain = testkit::stall_chain(id, 1, HashAlg::Sha256, n);
+        let env = envelope::encode(&EntryBatch::new(id.clone(), chain), Compression::Lz4).unwrap();
+        SignedEnvelope::sign(env, key).unwrap().to_bytes()
+    }
+
+    #[tokio::test]
+    async fn sm2_and_ed25519_boxes_are_both_verified() {
+        for key in [
+            SignKey::ed25519_from_seed(&[4; 32]),
+            SignKey::sm2_from_bytes(&[6; 32]).unwrap(),
+        ] {
+            let (_d, store, id) = setup(&key).await;
+            let keys = KeyCache::default();
+            match handle_up(&store, &keys, 1 << 20, &id, &sealed(&id, &key, 12)).await {
+                UpOutcome::Acked(ack, out) => {
+                    assert_eq!((ack.hwm, out.stored), (12, 12));
+                    assert!(ack.missing.is_empty() && !ack.quarantined);
+                }
+                other => panic!("{:?}: {other:?}", key.alg()),
+            }
+            // Same bytes again: acked as duplicates, nothing new.
+            match handle_up(&store, &keys, 1 << 20, &id, &sealed(&id, &key, 12)).await {
+                UpOutcome::Acked(_, out) => assert_eq!((out.stored, out.duplicates), (0, 12)),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn refusals_name_their_reason_and_store_nothing() {
+        let key = SignKey::ed25519_from_seed(&[4; 32]);
+        let (_d, store, id) = setup(&key).await;
+        let keys = KeyCache::default();
+        let other = SignKey::ed25519_from_seed(&[5; 32]);
+        let ghost = DeviceId::new("stall-ghost").unwrap();
+        let cases: Vec<(&DeviceId, Vec<u8>, &str)> = vec![
+            (&id, b"nonsense".to_vec(), "not_signed"),
+            (&id, sealed(&id, &other, 3), "bad_signature"),
+            (&ghost, sealed(&ghost, &key, 3), "unknown_device"),
+            (&id, sealed(&id, &key, 300), "oversized"),
+        ];
+        for (dev, payload, reason) in cases {
+            match handle_up(&store, &keys, 16 * 1024, dev, &payload).await {
+                UpOutcome::Refused(r) => assert_eq!(r.reason(), reason, "{r}"),
+                other => panic!("{reason}: {other:?}"),
+            }
+        }
+        assert_eq!(store.stats().await.unwrap().entries, 0);
+    }
+}

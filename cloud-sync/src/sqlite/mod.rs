@@ -30,7 +30,10 @@ use trace_core::{DeviceId, Entry, HashAlg};
 
 /// The schema, in order. Released migrations are never edited: add a new one.
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("migrations/0001_init.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("migrations/0001_init.sql")),
+        M::up(include_str!("migrations/0002_device_place.sql")),
+    ])
 }
 
 /// How hard commits wait for the disk.

@@ -13,19 +13,28 @@ use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use trace_core::{DeviceId, Entry, Event, Timestamp};
 
-/// entity, device_no, public_key, code_key, hash_alg
-type DeviceRow = (String, u32, Vec<u8>, Vec<u8>, String);
+/// entity, device_no, public_key, code_key, hash_alg, market, stall_no
+type DeviceRow = (String, u32, Vec<u8>, Vec<u8>, String, String, String);
 
 pub(super) fn get_device(conn: &Connection, id: &DeviceId) -> StoreResult<Option<DeviceRecord>> {
     let row: Option<DeviceRow> = conn
         .prepare_cached(
-            "SELECT entity, device_no, public_key, code_key, hash_alg FROM devices WHERE id = ?1",
+            "SELECT entity, device_no, public_key, code_key, hash_alg, market, stall_no
+             FROM devices WHERE id = ?1",
         )?
         .query_row([id.as_str()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
         })
         .optional()?;
-    let Some((entity, device_no, public_key, code_key, alg)) = row else {
+    let Some((entity, device_no, public_key, code_key, alg, market, stall_no)) = row else {
         return Ok(None);
     };
     Ok(Some(DeviceRecord {
@@ -37,6 +46,8 @@ pub(super) fn get_device(conn: &Connection, id: &DeviceId) -> StoreResult<Option
             .try_into()
             .map_err(|_| StoreError::Corrupt(format!("code key of {id} is not 32 bytes")))?,
         hash_alg: alg.parse().map_err(StoreError::Corrupt)?,
+        market,
+        stall_no,
     }))
 }
 
@@ -79,9 +90,10 @@ pub(super) fn list_devices(conn: &Connection) -> StoreResult<Vec<DeviceStatus>> 
 }
 
 pub(super) fn ticket(conn: &Connection, code: &str) -> StoreResult<Option<TicketView>> {
-    let row: Option<(i64, i64, String, u32, String, i64, String)> = conn
+    type TicketRow = (i64, i64, String, u32, String, i64, String, String, String);
+    let row: Option<TicketRow> = conn
         .prepare_cached(
-            "SELECT t.dev, t.seq, d.id, d.device_no, d.entity, e.at, e.event
+            "SELECT t.dev, t.seq, d.id, d.device_no, d.entity, e.at, e.event, d.market, d.stall_no
              FROM tickets t
              JOIN devices d ON d.key = t.dev
              JOIN entries e ON e.dev = t.dev AND e.seq = t.seq
@@ -96,10 +108,12 @@ pub(super) fn ticket(conn: &Connection, code: &str) -> StoreResult<Option<Ticket
                 r.get(4)?,
                 r.get(5)?,
                 r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
             ))
         })
         .optional()?;
-    let Some((dev, seq, device, device_no, entity, at, event)) = row else {
+    let Some((dev, seq, device, device_no, entity, at, event, market, stall_no)) = row else {
         return Ok(None);
     };
     let Event::SaleTicket(sale) = parse_event(&event)? else {
@@ -139,6 +153,7 @@ pub(super) fn ticket(conn: &Connection, code: &str) -> StoreResult<Option<Ticket
                     batch: r.get(4)?,
                     origin: r.get(5)?,
                     upstream_code: r.get(6)?,
+                    certificates: Vec::new(),
                 },
             ))
         };
@@ -156,6 +171,13 @@ pub(super) fn ticket(conn: &Connection, code: &str) -> StoreResult<Option<Ticket
         };
         if let Some((pseq, mut p)) = found {
             p.seq = to_u64(pseq)?;
+            // Certificates live only in the purchase's event: read it (a page shows ≤ 3).
+            let event: String = conn
+                .prepare_cached("SELECT event FROM entries WHERE dev = ?1 AND seq = ?2")?
+                .query_row(params![dev, pseq], |r| r.get(0))?;
+            if let Event::Purchase(purchase) = parse_event(&event)? {
+                p.certificates = purchase.certificates;
+            }
             upstream.push(p);
         }
     }
@@ -164,6 +186,8 @@ pub(super) fn ticket(conn: &Connection, code: &str) -> StoreResult<Option<Ticket
         device: DeviceId::new(device).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         device_no,
         entity,
+        market,
+        stall_no,
         seq: to_u64(seq)?,
         at: Timestamp(at),
         lines: sale.lines,

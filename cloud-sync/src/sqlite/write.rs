@@ -32,8 +32,9 @@ pub(super) fn register_device(conn: &mut Connection, rec: &DeviceRecord) -> Stor
         return Err(StoreError::DeviceNoTaken(rec.device_no));
     }
     tx.execute(
-        "INSERT INTO devices (id, entity, device_no, public_key, code_key, hash_alg, registered_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO devices (id, entity, device_no, public_key, code_key, hash_alg, registered_at,
+                              market, stall_no)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             rec.id.as_str(),
             rec.entity,
@@ -41,7 +42,9 @@ pub(super) fn register_device(conn: &mut Connection, rec: &DeviceRecord) -> Stor
             rec.public_key,
             rec.code_key.as_slice(),
             rec.hash_alg.as_str(),
-            Timestamp::now().0
+            Timestamp::now().0,
+            rec.market,
+            rec.stall_no
         ],
     )?;
     let key = tx.last_insert_rowid();

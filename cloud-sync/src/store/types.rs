@@ -2,7 +2,7 @@
 //! carries), and the read models the views and `device list --json` render.
 
 use serde::Serialize;
-use trace_core::event::{PaymentMethod, SaleLine};
+use trace_core::event::{Certificate, PaymentMethod, SaleLine};
 use trace_core::{DeviceId, Digest, Fen, HashAlg, Timestamp};
 
 /// Highest device number: it is embedded in ticket codes as 6 digits.
@@ -14,6 +14,10 @@ pub struct DeviceRecord {
     pub id: DeviceId,
     /// The stall or enterprise the box belongs to (its registry id or name).
     pub entity: String,
+    /// The market the stall is in (empty: not given).
+    pub market: String,
+    /// The stall's number in its market (empty: not given).
+    pub stall_no: String,
     /// 6-digit number embedded in the box's ticket codes.
     pub device_no: u32,
     /// Ed25519 public key the box signs its batches with.
@@ -30,6 +34,8 @@ impl std::fmt::Debug for DeviceRecord {
         f.debug_struct("DeviceRecord")
             .field("id", &self.id)
             .field("entity", &self.entity)
+            .field("market", &self.market)
+            .field("stall_no", &self.stall_no)
             .field("device_no", &self.device_no)
             .field("public_key_len", &self.public_key.len())
             .field("code_key", &"<redacted>")
@@ -85,6 +91,8 @@ pub struct TicketView {
     pub device_no: u32,
     /// The stall / entity the box is registered to.
     pub entity: String,
+    pub market: String,
+    pub stall_no: String,
     pub seq: u64,
     /// Device wall-clock time of the sale (UTC ms).
     pub at: Timestamp,
@@ -116,6 +124,8 @@ pub struct UpstreamPurchase {
     pub batch: String,
     pub origin: Option<String>,
     pub upstream_code: Option<String>,
+    /// 承诺达标合格证, 检疫证明, … as the purchase recorded them.
+    pub certificates: Vec<Certificate>,
 }
 
 /// Store-wide counters for `/metrics` and the operator overview.

@@ -5,6 +5,8 @@
 //! (Simplified Chinese by default, Traditional Chinese for Hong Kong and Macao visitors, English)
 //! are reviewed side by side here.
 
+use trace_core::event::CertificateKind;
+
 /// A page language, chosen by `?lang=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -44,6 +46,19 @@ impl Lang {
         }
     }
 
+    /// Name of a certificate kind.
+    pub fn certificate(self, kind: CertificateKind) -> &'static str {
+        let i = match kind {
+            CertificateKind::ComplianceCertificate => 0,
+            CertificateKind::AnimalQuarantine => 1,
+            CertificateKind::MeatInspection => 2,
+            CertificateKind::EntryInspection => 3,
+            CertificateKind::TestReport => 4,
+            CertificateKind::Other => 5,
+        };
+        self.msgs().certificates[i]
+    }
+
     pub fn msgs(self) -> &'static Msgs {
         match self {
             Lang::ZhCn => &ZH_CN,
@@ -58,7 +73,9 @@ impl Lang {
 pub struct Msgs {
     pub site: &'static str,
     pub trace_title: &'static str,
+    pub market: &'static str,
     pub stall: &'static str,
+    pub stall_no: &'static str,
     pub ticket_no: &'static str,
     pub time: &'static str,
     pub product: &'static str,
@@ -88,12 +105,16 @@ pub struct Msgs {
     pub look_up: &'static str,
     pub code_hint: &'static str,
     pub verified_note: &'static str,
+    /// Certificate kinds, in [`CertificateKind`] order.
+    pub certificates: [&'static str; 6],
 }
 
 pub static ZH_CN: Msgs = Msgs {
     site: "湾区溯源",
     trace_title: "购物小票溯源",
+    market: "市场",
     stall: "档口",
+    stall_no: "档口号",
     ticket_no: "小票编号",
     time: "交易时间",
     product: "商品",
@@ -123,12 +144,22 @@ pub static ZH_CN: Msgs = Msgs {
     look_up: "查询",
     code_hint: "20 位数字，可带空格",
     verified_note: "本记录由档口设备签名上传，链式校验无误。",
+    certificates: [
+        "承诺达标合格证",
+        "动物检疫合格证明",
+        "肉品品质检验合格证",
+        "入境货物检验检疫证明",
+        "检测报告",
+        "其他证明",
+    ],
 };
 
 pub static ZH_HK: Msgs = Msgs {
     site: "灣區溯源",
     trace_title: "購物小票溯源",
+    market: "市場",
     stall: "檔口",
+    stall_no: "檔口號",
     ticket_no: "小票編號",
     time: "交易時間",
     product: "商品",
@@ -158,12 +189,22 @@ pub static ZH_HK: Msgs = Msgs {
     look_up: "查詢",
     code_hint: "20 位數字，可帶空格",
     verified_note: "本記錄由檔口設備簽名上傳，鏈式校驗無誤。",
+    certificates: [
+        "承諾達標合格證",
+        "動物檢疫合格證明",
+        "肉品品質檢驗合格證",
+        "入境貨物檢驗檢疫證明",
+        "檢測報告",
+        "其他證明",
+    ],
 };
 
 pub static EN: Msgs = Msgs {
     site: "Bay Area Trace",
     trace_title: "Receipt trace",
+    market: "Market",
     stall: "Stall",
+    stall_no: "Stall no.",
     ticket_no: "Ticket no.",
     time: "Time of sale",
     product: "Product",
@@ -193,6 +234,14 @@ pub static EN: Msgs = Msgs {
     look_up: "Look up",
     code_hint: "20 digits, spaces allowed",
     verified_note: "Uploaded and signed by the stall's device; the record's hash chain verifies.",
+    certificates: [
+        "Compliance certificate",
+        "Animal quarantine certificate",
+        "Meat inspection certificate",
+        "Import inspection certificate",
+        "Test report",
+        "Other certificate",
+    ],
 };
 
 #[cfg(test)]

@@ -45,12 +45,18 @@ pub(crate) struct LineView {
     pub amount: String,
 }
 
+pub(crate) struct CertView {
+    pub label: &'static str,
+    pub number: String,
+}
+
 pub(crate) struct UpView {
     pub product: String,
     pub supplier: String,
     pub origin: Option<String>,
     pub batch: String,
     pub upstream_code: Option<String>,
+    pub certificates: Vec<CertView>,
 }
 
 #[derive(Template)]
@@ -62,7 +68,8 @@ pub(crate) struct TracePage {
     css: &'static str,
     code: String,
     entity: String,
-    device_no: String,
+    market: String,
+    stall_no: String,
     time: String,
     voided: Option<String>,
     lines: Vec<LineView>,
@@ -146,6 +153,14 @@ pub(crate) fn trace(
             origin: u.origin.clone(),
             batch: u.batch.clone(),
             upstream_code: u.upstream_code.clone(),
+            certificates: u
+                .certificates
+                .iter()
+                .map(|c| CertView {
+                    label: lang.certificate(c.kind),
+                    number: c.number.clone(),
+                })
+                .collect(),
         });
     }
     render(&TracePage {
@@ -155,7 +170,8 @@ pub(crate) fn trace(
         css: CSS,
         code: code.grouped(),
         entity: v.entity.clone(),
-        device_no: format!("{:06}", v.device_no),
+        market: v.market.clone(),
+        stall_no: v.stall_no.clone(),
         time: shanghai_time(v.at),
         voided: v.voided.as_ref().map(|x| x.reason.clone()),
         lines,

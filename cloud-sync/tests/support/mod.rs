@@ -165,7 +165,9 @@ impl TestBox {
     pub fn record(&self) -> DeviceRecord {
         DeviceRecord {
             id: self.id.clone(),
-            entity: format!("东门市场 {} 档", self.device_no % 1000),
+            entity: format!("老陈鲜肉 {}", self.device_no % 1000),
+            market: "东门市场".into(),
+            stall_no: format!("A-{}", self.device_no % 1000),
             device_no: self.device_no,
             public_key: self.key.verify_key().to_bytes(),
             code_key: self.code_key,
