@@ -245,7 +245,9 @@ async fn provision(setup: &StallSetup) -> anyhow::Result<DeviceCredentials> {
         &setup.store,
         NewDevice {
             id,
-            entity: "陈记鲜档 (江南果菜综合市场 A-01)".into(),
+            entity: "陈记鲜档".into(),
+            market: "江南果菜综合市场".into(),
+            stall_no: "A-01".into(),
             device_no: None,
             hash_alg: HashAlg::Sha256,
             mqtt_url: setup.mqtt_url.clone(),
