@@ -32,10 +32,8 @@ pub fn rows_for(drafts: Vec<EntryDraft>, device: &DeviceId, alg: HashAlg) -> Vec
         .filter_map(|(d, seq)| {
             let e = Entry::seal(d, device.clone(), u64::try_from(seq).ok()?, prev, alg).ok()?;
             prev = e.hash;
-            let body = serde_json::to_value(&e.event)
-                .ok()?
-                .get("body")?
-                .to_string();
+            // The very text the ledger stores in its `body` column.
+            let body = crate::ledger::body_json(&e.event).ok()?;
             Some(RowBytes {
                 seq,
                 id: e.id.to_string(),

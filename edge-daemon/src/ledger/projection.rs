@@ -11,8 +11,8 @@ use super::error::LedgerError;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use std::path::Path;
+use trace_core::Event;
 use trace_core::event::{Purchase, SaleTicket};
-use trace_core::{Entry, Event};
 
 /// Additive projection updates (counts, stock) summed over one transaction and written once
 /// before it commits: a burst of 1000 sales touches a handful of stock rows, not 2500.
@@ -62,15 +62,20 @@ impl Deltas {
     }
 }
 
-/// Apply `entry` to every projection it touches: checks and unique indexes now, additive
+/// Apply entry `seq` (`event`) to every projection it touches: checks and unique indexes now, additive
 /// effects into `acc` only once the entry is accepted. A refusal leaves `acc` untouched and
 /// the caller to roll back.
-pub(crate) fn apply(conn: &Connection, entry: &Entry, acc: &mut Deltas) -> Result<(), ProjError> {
-    let seq = seq_i64(entry.seq)?;
+pub(crate) fn apply(
+    conn: &Connection,
+    seq: u64,
+    event: &Event,
+    acc: &mut Deltas,
+) -> Result<(), ProjError> {
+    let seq = seq_i64(seq)?;
     let mut d = Deltas::default();
-    d.kinds.insert(entry.event.kind(), 1);
+    d.kinds.insert(event.kind(), 1);
 
-    if let Event::SaleTicket(t) = &entry.event {
+    if let Event::SaleTicket(t) = event {
         let inserted = conn
             .prepare_cached(
                 "INSERT INTO ticket_codes (ticket_code, seq) VALUES (?1, ?2) \
@@ -89,9 +94,9 @@ pub(crate) fn apply(conn: &Connection, entry: &Entry, acc: &mut Deltas) -> Resul
             )));
         }
         sale_stock(&mut d, t, -1);
-    } else if let Event::Purchase(p) = &entry.event {
+    } else if let Event::Purchase(p) = event {
         purchase_stock(&mut d, p, 1);
-    } else if let Event::Void(v) = &entry.event {
+    } else if let Event::Void(v) = event {
         apply_void(conn, &mut d, seq, v.target_seq, &v.reason)?;
     }
     acc.merge(d);
