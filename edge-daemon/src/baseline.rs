@@ -21,6 +21,8 @@ pub struct RowBytes {
     pub body: String,
     pub prev_hash: [u8; 32],
     pub hash: [u8; 32],
+    /// A sale's ticket code (for [`BareTable::open_with_ledger_indexes`]).
+    pub ticket_code: Option<String>,
 }
 
 /// Seal `drafts` into a chain and keep their column values.
@@ -32,10 +34,8 @@ pub fn rows_for(drafts: Vec<EntryDraft>, device: &DeviceId, alg: HashAlg) -> Vec
         .filter_map(|(d, seq)| {
             let e = Entry::seal(d, device.clone(), u64::try_from(seq).ok()?, prev, alg).ok()?;
             prev = e.hash;
-            let body = serde_json::to_value(&e.event)
-                .ok()?
-                .get("body")?
-                .to_string();
+            // The very text the ledger stores in its `body` column.
+            let body = crate::ledger::body_json(&e.event).ok()?;
             Some(RowBytes {
                 seq,
                 id: e.id.to_string(),
@@ -45,6 +45,10 @@ pub fn rows_for(drafts: Vec<EntryDraft>, device: &DeviceId, alg: HashAlg) -> Vec
                 body,
                 prev_hash: e.prev_hash.0,
                 hash: e.hash.0,
+                ticket_code: match &e.event {
+                    trace_core::Event::SaleTicket(t) => Some(t.ticket_code.clone()),
+                    _ => None,
+                },
             })
         })
         .collect()
@@ -53,11 +57,26 @@ pub fn rows_for(drafts: Vec<EntryDraft>, device: &DeviceId, alg: HashAlg) -> Vec
 /// A plain table with the ledger's columns and nothing else: no triggers, no projections.
 pub struct BareTable {
     conn: Connection,
+    /// Also maintain the two indexes the ledger cannot do without (see
+    /// [`BareTable::open_with_ledger_indexes`]).
+    indexed: bool,
 }
 
 impl BareTable {
     /// Create (or reuse) `path` with the ledger's durability settings.
     pub fn open(path: &Path) -> rusqlite::Result<BareTable> {
+        BareTable::open_inner(path, false)
+    }
+
+    /// Like [`BareTable::open`], plus the ledger's two indexes that no honest ledger can drop:
+    /// the unique entry id (duplicate submissions are refused) and the unique ticket code
+    /// (a receipt code maps to exactly one sale), the latter keyed by unguessable hence random
+    /// codes. Not a baseline: a floor that shows what those indexes alone cost on this disk.
+    pub fn open_with_ledger_indexes(path: &Path) -> rusqlite::Result<BareTable> {
+        BareTable::open_inner(path, true)
+    }
+
+    fn open_inner(path: &Path, indexed: bool) -> rusqlite::Result<BareTable> {
         let conn = Connection::open(path)?;
         conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -68,7 +87,16 @@ impl BareTable {
                 prev_hash BLOB NOT NULL, hash BLOB NOT NULL) STRICT;
              DELETE FROM bare;",
         )?;
-        Ok(BareTable { conn })
+        if indexed {
+            conn.execute_batch(
+                "CREATE UNIQUE INDEX IF NOT EXISTS bare_id ON bare (id);
+                 CREATE TABLE IF NOT EXISTS bare_tickets (
+                    ticket_code TEXT PRIMARY KEY NOT NULL, seq INTEGER NOT NULL
+                 ) STRICT, WITHOUT ROWID;
+                 DELETE FROM bare_tickets;",
+            )?;
+        }
+        Ok(BareTable { conn, indexed })
     }
 
     /// One row per transaction (one fsync each), like a single `append`.
@@ -85,6 +113,13 @@ impl BareTable {
                 "INSERT INTO bare (id, at, v, kind, body, prev_hash, hash) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
+            let mut t = if self.indexed {
+                Some(tx.prepare_cached(
+                    "INSERT INTO bare_tickets (ticket_code, seq) VALUES (?1, ?2)",
+                )?)
+            } else {
+                None
+            };
             for r in rows {
                 s.execute(params![
                     r.id,
@@ -95,6 +130,9 @@ impl BareTable {
                     &r.prev_hash[..],
                     &r.hash[..]
                 ])?;
+                if let (Some(t), Some(code)) = (t.as_mut(), &r.ticket_code) {
+                    t.execute(params![code, tx.last_insert_rowid()])?;
+                }
             }
         }
         tx.commit()

@@ -1,16 +1,26 @@
 //! Canonical byte encoding for hashing.
 //!
 //! Design: an entry's hash must not depend on struct field order, map iteration order or on
-//! whether some dependency switched on serde_json's `preserve_order` feature. We therefore
-//! serialise to a `serde_json::Value` and write it ourselves: object keys sorted by their UTF-8
-//! bytes, no insignificant whitespace, strings escaped exactly as RFC 8785 (JCS) prescribes, and
-//! integers only — a float anywhere is an error, because money and weight are integers and a
-//! float's text form is not canonical across languages.
+//! whether some dependency switched on serde_json's `preserve_order` feature. The encoding is
+//! JSON with object keys sorted by their UTF-8 bytes, no insignificant whitespace, strings
+//! escaped exactly as RFC 8785 (JCS) prescribes, and integers only — a float anywhere is an
+//! error (with its path), because money and weight are integers and a float's text form is not
+//! canonical across languages.
 //!
 //! The result is valid JSON, so a regulator can re-hash an exported entry with any JCS tool.
+//!
+//! How: a streaming `serde::Serializer` ([`ser`]) writes straight into the output and only
+//! reorders each object's members when it closes; the earlier implementation, which built a
+//! `serde_json::Value` tree first, is kept as the test oracle (`oracle`) and property tests
+//! hold the two to the same bytes.
+
+#[cfg(test)]
+mod oracle;
+mod ser;
+#[cfg(test)]
+mod tests;
 
 use serde::Serialize;
-use serde_json::Value;
 
 /// Why a value has no canonical form.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -23,132 +33,32 @@ pub enum CanonicalError {
 
 /// The canonical bytes of any serialisable value.
 pub fn canonical_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CanonicalError> {
-    let v = serde_json::to_value(value).map_err(|e| CanonicalError::Serialize(e.to_string()))?;
-    let mut out = Vec::with_capacity(256);
-    write_value(&v, &mut out, &mut String::from("$"))?;
+    let mut out = Vec::with_capacity(512);
+    canonical_bytes_into(value, &mut out)?;
     Ok(out)
 }
 
-fn write_value(v: &Value, out: &mut Vec<u8>, path: &mut String) -> Result<(), CanonicalError> {
-    match v {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                out.extend_from_slice(i.to_string().as_bytes());
-            } else if let Some(u) = n.as_u64() {
-                out.extend_from_slice(u.to_string().as_bytes());
-            } else {
-                return Err(CanonicalError::Float(path.clone()));
-            }
-        }
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
+/// Append the canonical bytes of `value` to `out`. On error `out` is left as it was.
+pub fn canonical_bytes_into<T: Serialize + ?Sized>(
+    value: &T,
+    out: &mut Vec<u8>,
+) -> Result<(), CanonicalError> {
+    let mut enc = ser::Encoder::with_output(std::mem::take(out));
+    let before = enc.out.len();
+    let res = enc.encode(value);
+    *out = enc.out;
+    if let Err(e) = res {
+        out.truncate(before);
+        return Err(match e {
+            ser::EncError::Float(segments) => {
+                let mut path = String::from("$");
+                for s in segments.iter().rev() {
+                    path.push_str(s);
                 }
-                let len = path.len();
-                path.push_str(&format!("[{i}]"));
-                write_value(item, out, path)?;
-                path.truncate(len);
+                CanonicalError::Float(path)
             }
-            out.push(b']');
-        }
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-            out.push(b'{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(k, out);
-                out.push(b':');
-                let len = path.len();
-                path.push('.');
-                path.push_str(k);
-                write_value(&map[k], out, path)?;
-                path.truncate(len);
-            }
-            out.push(b'}');
-        }
+            ser::EncError::Other(m) => CanonicalError::Serialize(m),
+        });
     }
     Ok(())
-}
-
-/// RFC 8785 string escaping: `"` `\` and C0 controls; the short forms where JSON has them.
-fn write_string(s: &str, out: &mut Vec<u8>) {
-    out.push(b'"');
-    for ch in s.chars() {
-        match ch {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\u{8}' => out.extend_from_slice(b"\\b"),
-            '\u{c}' => out.extend_from_slice(b"\\f"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            c if (c as u32) < 0x20 => {
-                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
-            }
-            c => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
-        }
-    }
-    out.push(b'"');
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn keys_are_sorted_and_whitespace_dropped() {
-        let v = json!({"b": 1, "a": [true, null, "x"], "c": {"z": -3, "y": "\n"}});
-        assert_eq!(
-            canonical_bytes(&v).unwrap(),
-            br#"{"a":[true,null,"x"],"b":1,"c":{"y":"\n","z":-3}}"#.to_vec()
-        );
-    }
-
-    #[test]
-    fn field_order_does_not_matter() {
-        #[derive(Serialize)]
-        struct A {
-            x: u32,
-            y: &'static str,
-        }
-        #[derive(Serialize)]
-        struct B {
-            y: &'static str,
-            x: u32,
-        }
-        assert_eq!(
-            canonical_bytes(&A { x: 1, y: "猪肉" }).unwrap(),
-            canonical_bytes(&B { y: "猪肉", x: 1 }).unwrap()
-        );
-    }
-
-    #[test]
-    fn floats_are_refused_with_their_path() {
-        let v = json!({"lines": [{"price": 1.5}]});
-        assert_eq!(
-            canonical_bytes(&v),
-            Err(CanonicalError::Float("$.lines[0].price".into()))
-        );
-    }
-
-    #[test]
-    fn control_characters_use_jcs_escapes() {
-        assert_eq!(
-            canonical_bytes("a\u{1}\"\\").unwrap(),
-            br#""a\u0001\"\\""#.to_vec()
-        );
-    }
 }

@@ -2,8 +2,9 @@
 //!
 //! Phases, all WAL + synchronous=FULL: single appends (latency per call) vs one-row INSERT
 //! transactions, interleaved; a burst through the group-commit writer and a burst through `append_batch`
-//! vs batched INSERTs of the same bytes. The baseline lives in a scratch file beside the
-//! ledger and is removed afterwards.
+//! vs batched INSERTs of the same bytes; last, the same INSERTs plus the ledger's two unique
+//! indexes (a floor, not a baseline). The scratch files live beside the ledger and are removed
+//! afterwards.
 
 use crate::baseline::{BareTable, rows_for};
 use crate::ledger::{Ledger, LedgerOptions, LedgerWriter, WriterOptions};
@@ -60,11 +61,7 @@ pub(super) fn run(db: &Path, entries: u64, single: u64, json: bool) -> anyhow::R
     } else {
         Ledger::create(db, DeviceId::new("bench-0001")?, HashAlg::Sha256, &opts)?
     };
-    let base_path = {
-        let mut s = db.as_os_str().to_owned();
-        s.push(".bare-baseline");
-        std::path::PathBuf::from(s)
-    };
+    let base_path = scratch(db, ".bare-baseline");
     let mut bare = BareTable::open(&base_path)
         .with_context(|| format!("cannot create the baseline file {}", base_path.display()))?;
     let device = ledger.device().clone();
@@ -102,7 +99,7 @@ pub(super) fn run(db: &Path, entries: u64, single: u64, json: bool) -> anyhow::R
     pb.finish_and_clear();
 
     // 2. Bursts.
-    let pb = super::progress::bar(entries * 3, "bursts");
+    let pb = super::progress::bar(entries * 4, "bursts");
     let drafts: Vec<_> = (0..entries).map(|_| next()).collect();
     let writer = LedgerWriter::spawn(ledger, WriterOptions::default())?;
     let h = writer.handle();
@@ -145,26 +142,49 @@ pub(super) fn run(db: &Path, entries: u64, single: u64, json: bool) -> anyhow::R
         pb.inc(chunk.len() as u64);
     }
     let bare_batch = phase("burst INSERT x1000 (bare)", &mut lat, t0.elapsed());
-    pb.finish_and_clear();
     drop(bare);
-    for suffix in ["", "-wal", "-shm"] {
-        let mut s = base_path.as_os_str().to_owned();
-        s.push(suffix);
-        let _ = std::fs::remove_file(std::path::PathBuf::from(s));
+
+    // Not a baseline: the bare INSERT plus the ledger's two unique indexes (entry id, random
+    // ticket code): how much of the gap those alone explain on this disk.
+    let floor_path = scratch(db, ".bare-indexed");
+    let mut floor = BareTable::open_with_ledger_indexes(&floor_path)
+        .with_context(|| format!("cannot create the scratch file {}", floor_path.display()))?;
+    let rows = rows_for((0..entries).map(|_| next()).collect(), &device, alg);
+    lat.clear();
+    let t0 = Instant::now();
+    for chunk in rows.chunks(BATCH) {
+        let t = Instant::now();
+        floor.insert_batch(chunk)?;
+        lat.extend(std::iter::repeat_n(t.elapsed(), chunk.len()));
+        pb.inc(chunk.len() as u64);
+    }
+    let floor_batch = phase("burst INSERT+indexes (floor)", &mut lat, t0.elapsed());
+    pb.finish_and_clear();
+    drop(floor);
+    for p in [&base_path, &floor_path] {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut s = p.as_os_str().to_owned();
+            s.push(suffix);
+            let _ = std::fs::remove_file(std::path::PathBuf::from(s));
+        }
     }
 
     let mut phases = [single_ledger, single_bare, group, batch, bare_batch];
+    let mut floor_batch = floor_batch;
     phases[0].vs_bare = ratio(&phases[0], &phases[1]);
     phases[1].vs_bare = "1.00".into();
     phases[2].vs_bare = ratio(&phases[2], &phases[4]);
     phases[3].vs_bare = ratio(&phases[3], &phases[4]);
     phases[4].vs_bare = "1.00".into();
+    floor_batch.vs_bare = ratio(&floor_batch, &phases[4]);
     if json {
         let v = serde_json::json!({
             "ledger": db,
             "durability": "WAL, synchronous=FULL",
             "head_seq": ledger.head()?.seq,
             "phases": phases,
+            // Not a ledger phase: bare INSERT + the ledger's unique id and ticket-code indexes.
+            "floor": floor_batch,
         });
         println!("{v}");
     } else {
@@ -177,7 +197,7 @@ pub(super) fn run(db: &Path, entries: u64, single: u64, json: bool) -> anyhow::R
             "{:<30} {:>8} {:>10} {:>9} {:>9} {:>9} {:>8}",
             "phase", "entries", "entries/s", "p50 ms", "p99 ms", "max ms", "vs bare"
         );
-        for p in &phases {
+        for p in phases.iter().chain([&floor_batch]) {
             println!(
                 "{:<30} {:>8} {:>10} {:>9} {:>9} {:>9} {:>8}",
                 p.name,
@@ -192,8 +212,19 @@ pub(super) fn run(db: &Path, entries: u64, single: u64, json: bool) -> anyhow::R
         println!(
             "burst latencies are submit-to-acknowledgement; batches of {BATCH} for append_batch and bare."
         );
+        println!(
+            "floor = bare INSERT + the ledger's unique entry-id and ticket-code indexes: not a \
+             baseline, the cost of those indexes alone."
+        );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A scratch file beside the ledger: `db` + `suffix`.
+fn scratch(db: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut s = db.as_os_str().to_owned();
+    s.push(suffix);
+    s.into()
 }
 
 fn ms(us: u64) -> String {

@@ -7,7 +7,8 @@
 //!
 //! Invariants this module keeps:
 //! - `seq` is dense from 1; `prev_hash` of entry n is the hash of n-1 (zero for 1);
-//!   `hash = H(prev_hash ‖ canonical(entry))` with the deployment's algorithm (`meta`).
+//!   `hash = H(prev_hash ‖ seq as u64 big-endian ‖ canonical(entry))` with the deployment's
+//!   algorithm (`meta`); see `trace_core::entry` for the contract.
 //! - Rows are never updated or deleted (triggers abort it); corrections are new entries.
 //! - An `append` that returned `Ok` is on stable storage (see [`schema`] for why
 //!   `synchronous=FULL`).
@@ -15,7 +16,9 @@
 //!
 //! Design: one [`Ledger`] owns one connection and is used from one thread. Writers that must
 //! share it (scale events, the UI, the coder at line speed) go through [`LedgerWriter`], which
-//! owns the ledger on its own thread and commits everything queued in one transaction.
+//! owns the ledger on its own thread and commits everything queued in one transaction. The
+//! expensive, seq-independent work (canonical bytes, body JSON) is done by the submitting
+//! thread ([`Encoded`]), so the writer's critical section is hash + INSERT + projections.
 
 mod backup;
 mod error;
@@ -27,6 +30,7 @@ mod verify;
 mod writer;
 
 pub use error::{LedgerError, LedgerErrorKind};
+pub(crate) use row::body_json;
 pub use verify::{BadEntry, Problem, VerifyReport};
 pub use writer::{LedgerWriter, Pending, WriterHandle, WriterOptions};
 
@@ -38,7 +42,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
-use trace_core::{DeviceId, Digest, Entry, EntryDraft, HashAlg, Timestamp};
+use trace_core::entry::PreparedDraft;
+use trace_core::{DeviceId, Digest, Entry, EntryDraft, HashAlg, Timestamp, VOCABULARY_VERSION};
 
 /// How thoroughly [`Ledger::open`] checks the file before using it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -241,29 +246,42 @@ impl Ledger {
     /// Append all drafts in one transaction: all are committed, or none (one refusal refuses
     /// the batch).
     pub fn append_batch(&mut self, drafts: Vec<EntryDraft>) -> Result<Vec<Entry>, LedgerError> {
+        let encoded = drafts
+            .into_iter()
+            .map(|d| Encoded::new(d, &self.device))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.append_encoded(encoded)
+    }
+
+    /// [`Ledger::append_batch`] for drafts already encoded (by the submitting thread).
+    pub(crate) fn append_encoded(
+        &mut self,
+        drafts: Vec<Encoded>,
+    ) -> Result<Vec<Entry>, LedgerError> {
+        let (start, hashes) = self.commit_all(&drafts)?;
+        Ok(build_entries(drafts, start, &hashes))
+    }
+
+    /// Write every draft in one transaction; returns the head before it and each new hash.
+    /// Nothing is consumed, so a refused batch can be retried draft by draft.
+    fn commit_all(&mut self, drafts: &[Encoded]) -> Result<(Head, Vec<Digest>), LedgerError> {
         let path = self.path.clone();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .ctx(&path, "starting a write transaction")?;
-        let mut head = read_head(&tx, &path)?;
+        let start = read_head(&tx, &path)?;
+        let mut head = start;
         let mut acc = projection::Deltas::default();
-        let mut out = Vec::with_capacity(drafts.len());
+        let mut hashes = Vec::with_capacity(drafts.len());
         for d in drafts {
-            out.push(append_in(
-                &tx,
-                &path,
-                &self.device,
-                self.alg,
-                &mut head,
-                &mut acc,
-                d,
-            )?);
+            append_in(&tx, &path, self.alg, &mut head, &mut acc, d)?;
+            hashes.push(head.hash);
         }
         acc.flush(&tx).map_err(|e| e.into_ledger(&path))?;
         write_head(&tx, &path, head)?;
         tx.commit().ctx(&path, "committing")?;
-        Ok(out)
+        Ok((start, hashes))
     }
 
     /// Group commit: one transaction, one fsync, but each draft stands alone: a refused draft
@@ -272,10 +290,13 @@ impl Ledger {
     /// refused is it redone draft by draft with savepoints.
     pub(crate) fn append_group(
         &mut self,
-        drafts: Vec<EntryDraft>,
+        drafts: Vec<Encoded>,
     ) -> Result<Vec<Result<Entry, LedgerError>>, LedgerError> {
-        match self.append_batch(drafts.clone()) {
-            Ok(entries) => Ok(entries.into_iter().map(Ok).collect()),
+        match self.commit_all(&drafts) {
+            Ok((start, hashes)) => Ok(build_entries(drafts, start, &hashes)
+                .into_iter()
+                .map(Ok)
+                .collect()),
             Err(e) if e.kind() == LedgerErrorKind::Rejected && drafts.len() > 1 => {
                 self.append_each(drafts)
             }
@@ -287,7 +308,7 @@ impl Ledger {
     /// One transaction with a savepoint per draft, so a refusal rolls back only its draft.
     fn append_each(
         &mut self,
-        drafts: Vec<EntryDraft>,
+        drafts: Vec<Encoded>,
     ) -> Result<Vec<Result<Entry, LedgerError>>, LedgerError> {
         let path = self.path.clone();
         let mut tx = self
@@ -296,20 +317,21 @@ impl Ledger {
             .ctx(&path, "starting a write transaction")?;
         let mut head = read_head(&tx, &path)?;
         let mut acc = projection::Deltas::default();
-        let mut out = Vec::with_capacity(drafts.len());
-        for d in drafts {
+        // For each draft: the head before it and the head after it, or its refusal.
+        let mut links = Vec::with_capacity(drafts.len());
+        for d in &drafts {
             let mut sp = tx.savepoint().ctx(&path, "starting a savepoint")?;
             let mut h = head;
-            match append_in(&sp, &path, &self.device, self.alg, &mut h, &mut acc, d) {
-                Ok(e) => {
+            match append_in(&sp, &path, self.alg, &mut h, &mut acc, d) {
+                Ok(()) => {
                     sp.commit().ctx(&path, "releasing a savepoint")?;
+                    links.push(Ok((head, h)));
                     head = h;
-                    out.push(Ok(e));
                 }
                 Err(e) if e.kind() == LedgerErrorKind::Rejected => {
                     sp.rollback().ctx(&path, "rolling back a savepoint")?;
                     drop(sp);
-                    out.push(Err(e));
+                    links.push(Err(e));
                 }
                 Err(e) => return Err(e),
             }
@@ -317,7 +339,15 @@ impl Ledger {
         acc.flush(&tx).map_err(|e| e.into_ledger(&path))?;
         write_head(&tx, &path, head)?;
         tx.commit().ctx(&path, "committing")?;
-        Ok(out)
+        Ok(drafts
+            .into_iter()
+            .zip(links)
+            .map(|(d, link)| {
+                link.map(|(before, after)| {
+                    d.prepared.into_entry(after.seq, before.hash, after.hash)
+                })
+            })
+            .collect())
     }
 
     pub fn head(&self) -> Result<Head, LedgerError> {
@@ -353,19 +383,58 @@ impl Ledger {
     }
 }
 
+/// A draft encoded outside the write transaction: its canonical bytes (the hash contract),
+/// its body JSON and its id text. The writer thread only hashes, inserts and projects.
+#[derive(Debug, Clone)]
+pub(crate) struct Encoded {
+    prepared: PreparedDraft,
+    id_text: String,
+    body: String,
+}
+
+impl Encoded {
+    /// Encode `draft` as an entry of `device`; refuses what has no canonical form.
+    pub(crate) fn new(draft: EntryDraft, device: &DeviceId) -> Result<Encoded, LedgerError> {
+        let body = row::body_json(&draft.event).map_err(LedgerError::Rejected)?;
+        let id_text = draft.id.to_string();
+        let prepared = draft
+            .prepare(device.clone())
+            .map_err(|e| LedgerError::Rejected(e.to_string()))?;
+        Ok(Encoded {
+            prepared,
+            id_text,
+            body,
+        })
+    }
+}
+
+/// Entries of a committed batch, built without cloning: `start` is the head before it.
+fn build_entries(drafts: Vec<Encoded>, start: Head, hashes: &[Digest]) -> Vec<Entry> {
+    let mut prev = start.hash;
+    drafts
+        .into_iter()
+        .zip(hashes)
+        .zip(start.seq + 1..)
+        .map(|((d, &hash), seq)| {
+            let e = d.prepared.into_entry(seq, prev, hash);
+            prev = hash;
+            e
+        })
+        .collect()
+}
+
+/// Hash, insert and project one encoded draft as the entry after `head`, and move `head`.
 fn append_in(
     conn: &Connection,
     path: &Path,
-    device: &DeviceId,
     alg: HashAlg,
     head: &mut Head,
     acc: &mut projection::Deltas,
-    draft: EntryDraft,
-) -> Result<Entry, LedgerError> {
+    d: &Encoded,
+) -> Result<(), LedgerError> {
     let seq = head.seq + 1;
-    let entry = Entry::seal(draft, device.clone(), seq, head.hash, alg)
-        .map_err(|e| LedgerError::Rejected(e.to_string()))?;
-    let body = row::body_json(&entry.event).map_err(LedgerError::Rejected)?;
+    let hash = d.prepared.hash_at(seq, &head.hash, alg);
+    let event = &d.prepared.draft().event;
     let seq_i = projection::seq_i64(seq).map_err(|e| e.into_ledger(path))?;
     let inserted = conn
         .prepare_cached(
@@ -375,30 +444,27 @@ fn append_in(
         .and_then(|mut s| {
             s.execute(params![
                 seq_i,
-                entry.id.to_string(),
-                entry.at.0,
-                entry.v,
-                entry.event.kind(),
-                body,
-                &entry.prev_hash.0[..],
-                &entry.hash.0[..],
+                d.id_text,
+                d.prepared.draft().at.0,
+                VOCABULARY_VERSION,
+                event.kind(),
+                d.body,
+                &head.hash.0[..],
+                &hash.0[..],
             ])
         });
     if let Err(e) = inserted {
         if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) {
             return Err(LedgerError::Rejected(format!(
                 "entry id {} is already in the ledger",
-                entry.id
+                d.id_text
             )));
         }
         return Err(LedgerError::sqlite(path, "inserting the entry", e));
     }
-    projection::apply(conn, &entry, acc).map_err(|e| e.into_ledger(path))?;
-    *head = Head {
-        seq,
-        hash: entry.hash,
-    };
-    Ok(entry)
+    projection::apply(conn, seq, event, acc).map_err(|e| e.into_ledger(path))?;
+    *head = Head { seq, hash };
+    Ok(())
 }
 
 fn read_head(conn: &Connection, path: &Path) -> Result<Head, LedgerError> {

@@ -11,35 +11,33 @@ use super::error::LedgerError;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use std::path::Path;
+use trace_core::Event;
 use trace_core::event::{Purchase, SaleTicket};
-use trace_core::{Entry, Event};
 
 /// Additive projection updates (counts, stock) summed over one transaction and written once
 /// before it commits: a burst of 1000 sales touches a handful of stock rows, not 2500.
-/// Checks that can refuse an entry (ticket code taken, bad void) still run per entry.
+/// Checks that can refuse an entry (ticket code taken, bad void) still run per entry, and all
+/// of them run before an entry adds anything here. Keys are looked up borrowed, so a product
+/// and batch already in the map cost no allocation.
 #[derive(Debug, Default)]
 pub(crate) struct Deltas {
     kinds: HashMap<&'static str, i64>,
-    stock: HashMap<(String, String), (i64, i64)>,
+    /// product → batch → (grams, count)
+    stock: HashMap<String, HashMap<String, (i64, i64)>>,
 }
 
 impl Deltas {
     fn stock(&mut self, product: &str, batch: &str, grams: i64, count: i64) {
-        let e = self
-            .stock
-            .entry((product.to_owned(), batch.to_owned()))
-            .or_default();
+        let batches = match self.stock.get_mut(product) {
+            Some(b) => b,
+            None => self.stock.entry(product.to_owned()).or_default(),
+        };
+        let e = match batches.get_mut(batch) {
+            Some(e) => e,
+            None => batches.entry(batch.to_owned()).or_default(),
+        };
         e.0 += grams;
         e.1 += count;
-    }
-
-    fn merge(&mut self, other: Deltas) {
-        for (k, n) in other.kinds {
-            *self.kinds.entry(k).or_default() += n;
-        }
-        for ((p, b), (g, c)) in other.stock {
-            self.stock(&p, &b, g, c);
-        }
     }
 
     /// Write the sums; call inside the transaction, before commit.
@@ -55,22 +53,28 @@ impl Deltas {
             "INSERT INTO stock (product, batch, grams, count) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT(product, batch) DO UPDATE SET grams = grams + ?3, count = count + ?4",
         )?;
-        for ((product, batch), (grams, count)) in self.stock {
-            s.execute(params![product, batch, grams, count])?;
+        for (product, batches) in self.stock {
+            for (batch, (grams, count)) in batches {
+                s.execute(params![product, batch, grams, count])?;
+            }
         }
         Ok(())
     }
 }
 
-/// Apply `entry` to every projection it touches: checks and unique indexes now, additive
+/// Apply entry `seq` (`event`) to every projection it touches: checks and unique indexes now, additive
 /// effects into `acc` only once the entry is accepted. A refusal leaves `acc` untouched and
 /// the caller to roll back.
-pub(crate) fn apply(conn: &Connection, entry: &Entry, acc: &mut Deltas) -> Result<(), ProjError> {
-    let seq = seq_i64(entry.seq)?;
-    let mut d = Deltas::default();
-    d.kinds.insert(entry.event.kind(), 1);
+pub(crate) fn apply(
+    conn: &Connection,
+    seq: u64,
+    event: &Event,
+    acc: &mut Deltas,
+) -> Result<(), ProjError> {
+    let seq = seq_i64(seq)?;
+    let d = acc;
 
-    if let Event::SaleTicket(t) = &entry.event {
+    if let Event::SaleTicket(t) = event {
         let inserted = conn
             .prepare_cached(
                 "INSERT INTO ticket_codes (ticket_code, seq) VALUES (?1, ?2) \
@@ -88,13 +92,13 @@ pub(crate) fn apply(conn: &Connection, entry: &Entry, acc: &mut Deltas) -> Resul
                 t.ticket_code
             )));
         }
-        sale_stock(&mut d, t, -1);
-    } else if let Event::Purchase(p) = &entry.event {
-        purchase_stock(&mut d, p, 1);
-    } else if let Event::Void(v) = &entry.event {
-        apply_void(conn, &mut d, seq, v.target_seq, &v.reason)?;
+        sale_stock(d, t, -1);
+    } else if let Event::Purchase(p) = event {
+        purchase_stock(d, p, 1);
+    } else if let Event::Void(v) = event {
+        apply_void(conn, d, seq, v.target_seq, &v.reason)?;
     }
-    acc.merge(d);
+    *d.kinds.entry(event.kind()).or_default() += 1;
     Ok(())
 }
 

@@ -8,17 +8,20 @@
 //! more callers wait, the bigger the batch, so throughput grows with load while a lone caller
 //! still gets one-entry latency. Durability is unchanged: nobody hears `Ok` before the fsync.
 //!
+//! Callers encode their own drafts before queueing them (see [`WriterHandle::submit`]): the
+//! canonical bytes do not depend on `seq`, so only hashing is left for the writer.
+//!
 //! Design: a bounded std channel (backpressure when the disk cannot keep up) feeding a loop
 //! `recv one → drain the rest → append_group → reply each`. A refused draft gets its own
 //! error (savepoint rollback) without failing its neighbours; a storage failure fails the whole
 //! batch, and every caller in it gets that error. The thread stops when every handle is
 //! dropped or [`LedgerWriter::shutdown`] is called, and gives the ledger back.
 
-use super::{Ledger, LedgerError};
+use super::{Encoded, Ledger, LedgerError};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
-use trace_core::{Entry, EntryDraft};
+use trace_core::{DeviceId, Entry, EntryDraft};
 
 #[derive(Debug, Clone)]
 pub struct WriterOptions {
@@ -40,7 +43,7 @@ impl Default for WriterOptions {
 type Reply = oneshot::Sender<Result<Entry, LedgerError>>;
 
 enum Msg {
-    Append(EntryDraft, Reply),
+    Append(Box<Encoded>, Reply),
     Stop,
 }
 
@@ -48,6 +51,7 @@ enum Msg {
 #[derive(Debug, Clone)]
 pub struct WriterHandle {
     tx: mpsc::SyncSender<Msg>,
+    device: DeviceId,
 }
 
 /// A queued draft's outcome, available after the commit that contains it.
@@ -66,12 +70,21 @@ impl Pending {
 }
 
 impl WriterHandle {
-    /// Queue a draft; blocks only while the queue is full.
+    /// Queue a draft; blocks only while the queue is full. The draft is encoded (canonical
+    /// bytes, body JSON) here, on the caller's thread, so several producers encode in parallel
+    /// while the writer commits; a draft that cannot be encoded is refused through its
+    /// [`Pending`], like any other refusal.
     pub fn submit(&self, draft: EntryDraft) -> Result<Pending, LedgerError> {
         let (tx, rx) = oneshot::channel();
-        self.tx
-            .send(Msg::Append(draft, tx))
-            .map_err(|_| LedgerError::Closed)?;
+        match Encoded::new(draft, &self.device) {
+            Ok(enc) => self
+                .tx
+                .send(Msg::Append(Box::new(enc), tx))
+                .map_err(|_| LedgerError::Closed)?,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+            }
+        }
         Ok(Pending(rx))
     }
 
@@ -96,6 +109,7 @@ pub struct LedgerWriter {
 impl LedgerWriter {
     pub fn spawn(ledger: Ledger, opts: WriterOptions) -> Result<LedgerWriter, LedgerError> {
         let (tx, rx) = mpsc::sync_channel(opts.queue.max(1));
+        let device = ledger.device().clone();
         let max_batch = opts.max_batch.max(1);
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
@@ -105,7 +119,7 @@ impl LedgerWriter {
                 detail: e.to_string(),
             })?;
         Ok(LedgerWriter {
-            handle: WriterHandle { tx },
+            handle: WriterHandle { tx, device },
             thread,
         })
     }
@@ -133,7 +147,7 @@ fn run(mut ledger: Ledger, rx: &mpsc::Receiver<Msg>, max_batch: usize) -> Ledger
         let mut stop = false;
         match rx.recv() {
             Ok(Msg::Append(d, r)) => {
-                drafts.push(d);
+                drafts.push(*d);
                 replies.push(r);
             }
             Ok(Msg::Stop) | Err(_) => stop = true,
@@ -141,7 +155,7 @@ fn run(mut ledger: Ledger, rx: &mpsc::Receiver<Msg>, max_batch: usize) -> Ledger
         while !stop && drafts.len() < max_batch {
             match rx.try_recv() {
                 Ok(Msg::Append(d, r)) => {
-                    drafts.push(d);
+                    drafts.push(*d);
                     replies.push(r);
                 }
                 Ok(Msg::Stop) | Err(mpsc::TryRecvError::Disconnected) => stop = true,
