@@ -188,7 +188,7 @@ impl Stall {
             stall_name: "陈记鲜档".into(),
             stall_no: "A-01".into(),
             ticket_no: entry.seq.to_string(),
-            datetime: local_datetime(entry.at),
+            datetime: trace_core::time::gba_minutes(entry.at),
             lines: vec![ReceiptLine {
                 product: product.into(),
                 weight: grams,
@@ -303,10 +303,4 @@ fn open_ledger(db: PathBuf, device: DeviceId, alg: HashAlg) -> anyhow::Result<Le
 fn batch_of(product: &str) -> String {
     let n: u32 = product.chars().map(u32::from).sum();
     format!("JN-20261122-{:03}", n % 1000)
-}
-
-/// `2026-11-22 11:50` in Asia/Shanghai (UTC+8 all year: no daylight saving since 1991).
-fn local_datetime(at: trace_core::Timestamp) -> String {
-    let s = edge_daemon::timefmt::rfc3339(trace_core::Timestamp(at.0 + 8 * 3_600_000));
-    format!("{} {}", &s[..10], &s[11..16])
 }

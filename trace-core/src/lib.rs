@@ -28,6 +28,7 @@ pub mod ids;
 #[cfg(test)]
 mod proptests;
 pub mod ticket;
+pub mod time;
 pub mod units;
 pub mod wire;
 

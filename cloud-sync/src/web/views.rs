@@ -182,48 +182,5 @@ pub(crate) fn trace(
 
 /// `YYYY-MM-DD HH:MM` in Asia/Shanghai (UTC+8, no DST).
 pub(crate) fn shanghai_time(at: Timestamp) -> String {
-    let secs = at.0.div_euclid(1000) + 8 * 3600;
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, mo, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{mo:02}-{d:02} {:02}:{:02}",
-        sod / 3600,
-        sod % 3600 / 60
-    )
-}
-
-/// Howard Hinnant's days → civil date (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shanghai_times() {
-        assert_eq!(shanghai_time(Timestamp(0)), "1970-01-01 08:00");
-        // 2026-02-28T16:30:00Z is 2026-03-01 00:30 in Shanghai.
-        assert_eq!(
-            shanghai_time(Timestamp(1_772_296_200_000)),
-            "2026-03-01 00:30"
-        );
-        assert_eq!(shanghai_time(Timestamp(-1)), "1970-01-01 07:59");
-        // 2024-02-29T04:00:00Z (leap day).
-        assert_eq!(
-            shanghai_time(Timestamp(1_709_179_200_000)),
-            "2024-02-29 12:00"
-        );
-    }
+    trace_core::time::gba_minutes(at)
 }

@@ -232,7 +232,7 @@ where
 {
     let mut config = PrinterConfig::new(width);
     config.style.qr_mode = qr_mode;
-    let receipt = test_receipt(url, &utc_now_string());
+    let receipt = test_receipt(url, &local_now_string());
     let bytes = render_receipt(&receipt, &config.style)?;
     let mut printer = EscPosPrinter::new(stream, config);
     let outcome = printer.print_job(&bytes).await?;
@@ -247,45 +247,14 @@ where
     })
 }
 
-/// `YYYY-MM-DD HH:MM UTC` from the system clock (a test print only needs to say when).
-fn utc_now_string() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+/// `YYYY-MM-DD HH:MM` in the market's local time (UTC+8) from the system clock.
+fn local_now_string() -> String {
+    trace_core::time::gba_minutes(trace_core::Timestamp::now())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_779), (2026, 11, 22));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-    }
 
     #[tokio::test]
     async fn status_skips_noise_and_decodes() {
