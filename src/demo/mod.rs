@@ -44,10 +44,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let data_dir = args.data_dir.canonicalize()?;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut cloud_cfg = cloud_sync::CloudConfig::default();
-    cloud_cfg.data_dir = data_dir.join("cloud");
-    cloud_cfg.http = args.http;
-    cloud_cfg.mqtt.embedded_broker = Some(args.mqtt);
+    let defaults = cloud_sync::CloudConfig::default();
+    let cloud_cfg = cloud_sync::CloudConfig {
+        data_dir: data_dir.join("cloud"),
+        http: args.http,
+        mqtt: cloud_sync::config::MqttConfig {
+            embedded_broker: Some(args.mqtt),
+            ..defaults.mqtt.clone()
+        },
+        ..defaults
+    };
     let mut cloud_stop = stop_rx.clone();
     let cloud = cloud_sync::serve(cloud_cfg, async move {
         let _ = cloud_stop.wait_for(|s| *s).await;
