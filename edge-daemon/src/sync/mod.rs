@@ -23,9 +23,11 @@ mod downlink;
 mod driver;
 mod link;
 pub mod plan;
+pub mod register;
 
 pub use disk::free_bytes;
 pub use plan::Planner;
+pub use register::{CloudCredentials, Registered, register};
 
 use crate::ledger::{Ledger, LedgerError, LedgerOptions};
 use std::path::PathBuf;
@@ -85,6 +87,47 @@ impl SyncOptions {
             poll_interval: Duration::from_millis(d.poll_ms),
             disk_low_bytes: d.disk_low_mb * 1024 * 1024,
         }
+    }
+}
+
+impl SyncOptions {
+    /// From the box's config: broker and tuning from `[sync]`, the signing key from `[keys]`,
+    /// the MQTT login from the registered credentials (if any), documents under `data_dir/docs`.
+    pub fn from_config(c: &crate::config::LoadedConfig) -> Result<SyncOptions, SyncError> {
+        let s = &c.config.sync;
+        let (host, port) = parse_broker_url(&s.broker)?;
+        let keys = crate::keys::DeviceKeys::read(&c.signing_key_path(), &c.ticket_key_path())
+            .map_err(|e| SyncError::Credentials {
+                path: c.signing_key_path(),
+                detail: e.to_string(),
+            })?;
+        let mut o = SyncOptions::new(
+            c.config.device.id.clone(),
+            c.ledger_path(),
+            SignKey::Ed25519(keys.signing),
+            host,
+            port,
+        );
+        if let Some(path) = c.sync_credentials_path() {
+            let cred = CloudCredentials::read(&path)?;
+            if cred.device != o.device {
+                return Err(SyncError::Credentials {
+                    path,
+                    detail: format!("credentials for {}, this box is {}", cred.device, o.device),
+                });
+            }
+            o.username = Some(cred.mqtt.username);
+            o.password = Some(cred.mqtt.password);
+        }
+        o.docs_dir = Some(c.data_dir().join("docs"));
+        o.batch_size = s.batch_size.max(1);
+        o.inflight = s.inflight.max(1);
+        o.live_first = s.live_first;
+        o.ack_timeout = Duration::from_secs(s.ack_timeout_secs.max(1));
+        o.state_interval = Duration::from_secs(s.state_interval_secs.max(1));
+        o.poll_interval = Duration::from_millis(s.poll_ms.max(10));
+        o.disk_low_bytes = s.disk_low_mb.saturating_mul(1024 * 1024);
+        Ok(o)
     }
 }
 
