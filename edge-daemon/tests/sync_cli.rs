@@ -83,14 +83,7 @@ async fn register_then_run_syncs_and_status_reports_it() {
         s(&config),
     ]);
 
-    ok(&[
-        "ledger",
-        "stress-append",
-        "--db",
-        s(&db),
-        "--count",
-        "300",
-    ]);
+    ok(&["ledger", "stress-append", "--db", s(&db), "--count", "300"]);
     let status: serde_json::Value =
         serde_json::from_str(&ok(&["status", "--config", s(&config), "--json"])).unwrap();
     assert_eq!(status["backlog"], 300);

@@ -28,7 +28,10 @@ async fn offline_backlog_drains_to_exactly_the_boxs_entries() {
     h.stop().await.unwrap();
     cloud.assert_matches(&ledger).await;
     let s = ledger.status().unwrap();
-    assert_eq!((s.synced_seq, s.backlog, s.oldest_unsynced_at), (N, 0, None));
+    assert_eq!(
+        (s.synced_seq, s.backlog, s.oldest_unsynced_at),
+        (N, 0, None)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -203,6 +203,11 @@ fn run(config: &Path) -> anyhow::Result<ExitCode> {
                 None
             }
         };
+        // The "ready" line (tests and supervisors wait for it).
+        tracing::info!(
+            "devices and the local UI are not implemented yet: this build keeps the ledger ready{}",
+            if sync.is_some() { " and syncs it" } else { "" }
+        );
         tokio::select! {
             _ = int.recv() => {},
             _ = term.recv() => {},

@@ -132,7 +132,11 @@ impl Driver {
                 let head = self.ledger.head()?.seq;
                 self.p.head_seq = head;
                 if a.hwm > head {
-                    tracing::warn!(hwm = a.hwm, head, "the cloud claims entries this ledger does not have; capped at the head");
+                    tracing::warn!(
+                        hwm = a.hwm,
+                        head,
+                        "the cloud claims entries this ledger does not have; capped at the head"
+                    );
                 }
                 let acked = self.planner.on_ack(a.hwm.min(head), &a.missing);
                 if acked > self.p.synced_seq {
@@ -163,9 +167,7 @@ impl Driver {
         let head = self.ledger.head()?.seq;
         self.p.head_seq = head;
         self.planner.extend(head);
-        let n = self
-            .planner
-            .expire(Instant::now(), self.opts.ack_timeout);
+        let n = self.planner.expire(Instant::now(), self.opts.ack_timeout);
         if n > 0 {
             self.p.resent += n as u64;
             tracing::warn!(batches = n, "no ack from the cloud in time; sending again");

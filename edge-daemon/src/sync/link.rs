@@ -30,7 +30,10 @@ pub(super) enum LinkEvent {
 
 pub(super) fn client(opts: &SyncOptions) -> (AsyncClient, EventLoop) {
     let client_id = format!("edge-{}", opts.device);
-    let mut mo = MqttOptions::new(client_id, rumqttc::Broker::tcp(opts.host.clone(), opts.port));
+    let mut mo = MqttOptions::new(
+        client_id,
+        rumqttc::Broker::tcp(opts.host.clone(), opts.port),
+    );
     mo.set_keep_alive(15);
     mo.set_session_mode(SessionMode::Clean);
     if let Some(user) = &opts.username {

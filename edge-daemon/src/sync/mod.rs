@@ -204,7 +204,10 @@ impl SyncHandle {
     /// Resolves once the ledger's sync mark reaches `seq` (or the task ended).
     pub async fn synced_to(&self, seq: u64) -> SyncProgress {
         let mut rx = self.progress.clone();
-        let r = rx.wait_for(|p| p.synced_seq >= seq).await.map(|p| p.clone());
+        let r = rx
+            .wait_for(|p| p.synced_seq >= seq)
+            .await
+            .map(|p| p.clone());
         r.unwrap_or_else(|_| self.progress.borrow().clone())
     }
 

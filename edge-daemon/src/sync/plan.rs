@@ -71,7 +71,8 @@ impl Planner {
         };
         self.queue.push_back(SeqRange::new(live_from, head));
         if live_from > synced + 1 {
-            self.queue.push_back(SeqRange::new(synced + 1, live_from - 1));
+            self.queue
+                .push_back(SeqRange::new(synced + 1, live_from - 1));
         }
     }
 
@@ -237,7 +238,11 @@ mod tests {
         p.reset(0, 30);
         let now = Instant::now();
         p.next(now);
-        assert_eq!(p.on_ack(25, &[]), 25, "an earlier session already sent more");
+        assert_eq!(
+            p.on_ack(25, &[]),
+            25,
+            "an earlier session already sent more"
+        );
         assert_eq!(p.on_ack(3, &[]), 25);
         assert_eq!(drain(&mut p, now), vec![r(26, 30)]);
     }

@@ -192,6 +192,8 @@ fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), SyncError> {
         .mode(mode)
         .open(&tmp)
         .map_err(err)?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(err)?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(err)?;
     std::fs::rename(&tmp, path).map_err(err)
 }

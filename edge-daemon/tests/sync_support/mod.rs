@@ -152,7 +152,10 @@ pub async fn observer(
     host: &str,
     port: u16,
     filter: &str,
-) -> (AsyncClient, tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>) {
+) -> (
+    AsyncClient,
+    tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>,
+) {
     let mut mo = MqttOptions::new(
         format!("observer-{:08x}", rand::random::<u32>()),
         rumqttc::Broker::tcp(host.to_owned(), port),
@@ -223,16 +226,19 @@ pub fn mosquitto() -> Mosquitto {
         .stderr(Stdio::null())
         .spawn()
         .expect("mosquitto must be installed for this test (apt-get install mosquitto)");
+    // Owned at once, so every path below kills and reaps it.
+    let m = Mosquitto {
+        port,
+        child,
+        _dir: dir,
+    };
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     for _ in 0..500 {
         if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
-            return Mosquitto {
-                port,
-                child,
-                _dir: dir,
-            };
+            return m;
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+    drop(m);
     panic!("mosquitto did not start listening on {addr}");
 }
