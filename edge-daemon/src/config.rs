@@ -74,12 +74,33 @@ impl Default for KeysConfig {
     }
 }
 
-/// Cloud sync (used by later work; parsed and validated now so configs do not rot).
+/// Cloud sync over MQTT (see `crate::sync`). Every key has a default, so configs written
+/// before sync existed still load; `baytrace-edge register` fills `broker` and `credentials`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SyncConfig {
     pub enabled: bool,
+    /// `mqtt://host:port`.
     pub broker: String,
+    /// The credentials JSON `baytrace-cloud device add` issued (MQTT login), relative to
+    /// `data_dir`. None: connect without a login (embedded broker on one machine).
+    pub credentials: Option<PathBuf>,
+    /// Entries per `up` message.
+    pub batch_size: usize,
+    /// Batches published and not yet acknowledged by the cloud (pipelining).
+    pub inflight: usize,
+    /// After a (re)connect, this many newest entries go before the backlog (live-first).
+    pub live_first: u64,
+    /// Re-send everything unacknowledged after this long without an `Ack`.
+    pub ack_timeout_secs: u64,
+    /// How often the retained `state` is refreshed.
+    pub state_interval_secs: u64,
+    /// How often the ledger head is checked for new entries.
+    pub poll_ms: u64,
+    /// Alarm (log + `disk_low` fault) when the ledger's file system has less free space.
+    pub disk_low_mb: u64,
+    /// Host of the public trace page (receipts' QR codes), from the credentials.
+    pub public_host: Option<String>,
 }
 
 impl Default for SyncConfig {
@@ -87,6 +108,15 @@ impl Default for SyncConfig {
         SyncConfig {
             enabled: false,
             broker: "mqtt://127.0.0.1:1883".into(),
+            credentials: None,
+            batch_size: 500,
+            inflight: 8,
+            live_first: 200,
+            ack_timeout_secs: 10,
+            state_interval_secs: 30,
+            poll_ms: 100,
+            disk_low_mb: 64,
+            public_host: None,
         }
     }
 }
@@ -330,6 +360,15 @@ impl LoadedConfig {
 
     pub fn ticket_key_path(&self) -> PathBuf {
         self.data_dir().join(&self.config.keys.ticket_key)
+    }
+
+    /// The MQTT credentials file, when `[sync] credentials` is set.
+    pub fn sync_credentials_path(&self) -> Option<PathBuf> {
+        self.config
+            .sync
+            .credentials
+            .as_ref()
+            .map(|c| self.data_dir().join(c))
     }
 }
 

@@ -12,5 +12,6 @@ pub mod cli;
 pub mod config;
 pub mod keys;
 pub mod ledger;
+pub mod sync;
 pub mod synth;
 pub mod timefmt;

@@ -17,6 +17,10 @@ pub(super) fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Devices(cmd) => super::devices::dispatch(cmd),
         Command::Run { config } => run(&config),
         Command::Status { target, json } => status(&target, json),
+        Command::Register {
+            credentials,
+            config,
+        } => register(&credentials, &config),
         Command::Ledger(LedgerCommand::Verify { db, json }) => verify(&db, json),
         Command::Ledger(LedgerCommand::Export { db, out, .. }) => export(&db, out.as_deref()),
         Command::Ledger(LedgerCommand::StressAppend { db, count, group }) => {
@@ -172,8 +176,16 @@ fn run(config: &Path) -> anyhow::Result<ExitCode> {
         backlog = status.backlog,
         "ledger open and verified"
     );
+    // Sync opens its own connection (WAL), so the writer keeps the ledger it was given.
+    let sync_opts = if c.config.sync.enabled {
+        Some(crate::sync::SyncOptions::from_config(&c)?)
+    } else {
+        None
+    };
     let writer = LedgerWriter::spawn(ledger, WriterOptions::default())?;
-    let rt = tokio::runtime::Builder::new_current_thread()
+    // Two workers: the MQTT event loop keeps flowing while the sync driver reads the ledger.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
@@ -182,18 +194,49 @@ fn run(config: &Path) -> anyhow::Result<ExitCode> {
         // Handlers first, then "ready": a supervisor may signal as soon as it sees the log.
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
+        let sync = match sync_opts {
+            Some(o) => {
+                tracing::info!(broker = %format!("{}:{}", o.host, o.port), "cloud sync starting");
+                Some(crate::sync::spawn(o)?)
+            }
+            None => {
+                tracing::info!("cloud sync is off ([sync] enabled = false; see `register`)");
+                None
+            }
+        };
+        // The "ready" line (tests and supervisors wait for it).
         tracing::info!(
-            "devices, cloud sync and the local UI are not implemented yet: this build only keeps the ledger ready"
+            "devices and the local UI are not implemented yet: this build keeps the ledger ready{}",
+            if sync.is_some() { " and syncs it" } else { "" }
         );
         tokio::select! {
             _ = int.recv() => {},
             _ = term.recv() => {},
+        }
+        if let Some(s) = sync
+            && let Err(e) = s.stop().await
+        {
+            tracing::error!(error = %e, "cloud sync ended with an error");
         }
         anyhow::Ok(())
     })?;
     tracing::info!("stopping");
     writer.shutdown()?;
     tracing::info!("stopped; ledger closed cleanly");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn register(credentials: &Path, config: &Path) -> anyhow::Result<ExitCode> {
+    let r = crate::sync::register(credentials, config)?;
+    println!("registered box {} with the cloud", r.device);
+    println!("  broker:      {}", r.broker);
+    println!("  public host: {}", r.public_host);
+    println!("  credentials: {} (0600)", r.credentials.display());
+    println!(
+        "next: restart the box (baytrace-edge run --config {}); then delete {}",
+        config.display(),
+        credentials.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -76,6 +76,19 @@ Refuses to start on a damaged ledger or an invalid config (exit 1).")]
         #[arg(long)]
         config: PathBuf,
     },
+    /// Take the credentials `baytrace-cloud device add` issued into this box (keys, [sync]).
+    #[command(after_help = "Example:
+  baytrace-edge register --credentials stall-a01.credentials.json --config /var/lib/baytrace/edge.toml
+
+Replaces the box's signing and ticket keys with the cloud's (the old files are kept as
+*.before-register), enables sync and sets the broker. Refuses credentials for another device.
+Delete the credentials file from your laptop afterwards.")]
+    Register {
+        #[arg(long)]
+        credentials: PathBuf,
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Show the device, the ledger head and the sync backlog.
     #[command(after_help = "Examples:
   baytrace-edge status --config /var/lib/baytrace/edge.toml

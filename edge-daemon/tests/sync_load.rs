@@ -1,0 +1,104 @@
+//! Load measurement (ignored by default; run once in release and report):
+//!
+//! ```text
+//! cargo test --release -p edge-daemon --test sync_load -- --ignored --nocapture
+//! ```
+//!
+//! Drains a 100,000-entry backlog through a Mosquitto on loopback into the real cloud (acks
+//! after the cloud's commit), then, in the same run, publishes the very same signed batch bytes
+//! with a plain QoS 1 loop (no ledger, no cloud, just PUBACKs) and prints both rates. Target:
+//! ≥ 20,000 entries/s and ≥ 50 % of the plain rate. `BT_ENTRIES`, `BT_BATCH`, `BT_INFLIGHT`
+//! override the defaults. Nothing is asserted about speed (a test never asserts a time).
+
+mod sync_support;
+
+use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, PublishOptions, QoS, SessionMode};
+use std::time::Instant;
+use sync_support::*;
+use trace_core::EntryBatch;
+use trace_core::wire::envelope::{self, Compression};
+use trace_core::wire::sign::SignedEnvelope;
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "load measurement: run in release with --ignored --nocapture"]
+async fn drain_rate_vs_plain_qos1_loop() {
+    let n = env_or("BT_ENTRIES", 100_000);
+    let batch = env_or("BT_BATCH", 500);
+    let inflight = env_or("BT_INFLIGHT", 8);
+    let broker = mosquitto();
+    let dir = tempfile::tempdir().unwrap();
+    let (path, ledger) = ledger_with(dir.path(), n);
+    let cloud = cloud(Some(broker.port)).await;
+    let cred = cloud.add_device().await;
+
+    let mut opts = sync_opts(&cloud, &cred, &path);
+    opts.batch_size = usize::try_from(batch).unwrap();
+    opts.inflight = usize::try_from(inflight).unwrap();
+    let t = Instant::now();
+    let h = edge_daemon::sync::spawn(opts).unwrap();
+    synced(&h, n).await;
+    let sync_s = t.elapsed();
+    let p = h.progress().borrow().clone();
+    h.stop().await.unwrap();
+    cloud.assert_matches(&ledger).await;
+
+    // The same bytes, pre-encoded, through a plain QoS 1 publish loop.
+    let key = cred.sign_key().unwrap();
+    let mut payloads = Vec::new();
+    let mut bytes = 0usize;
+    let mut from = 1;
+    while from <= n {
+        let to = (from + batch - 1).min(n);
+        let b = EntryBatch::new(device(), ledger.range(from..=to).unwrap());
+        let z = envelope::encode(&b, Compression::Lz4).unwrap();
+        let s = SignedEnvelope::sign(z, &key).unwrap().to_bytes();
+        bytes += s.len();
+        payloads.push(s);
+        from = to + 1;
+    }
+    let mut mo = MqttOptions::new("plain-loop", rumqttc::Broker::tcp("127.0.0.1", broker.port));
+    mo.set_session_mode(SessionMode::Clean);
+    let (client, mut el) = AsyncClient::builder(mo).unbounded().build();
+    let count = payloads.len();
+    let t = Instant::now();
+    for pl in payloads {
+        client
+            .publish("bench/plain", pl, PublishOptions::new(QoS::AtLeastOnce))
+            .await
+            .unwrap();
+    }
+    let mut acked = 0;
+    while acked < count {
+        if let Event::Incoming(Incoming::PubAck(_)) = el.poll().await.unwrap() {
+            acked += 1;
+        }
+    }
+    let plain_s = t.elapsed();
+
+    let rate = |d: std::time::Duration| {
+        let ms = u64::try_from(d.as_millis().max(1)).unwrap_or(u64::MAX);
+        n * 1000 / ms
+    };
+    let (sync_rate, plain_rate) = (rate(sync_s), rate(plain_s));
+    println!(
+        "sync drain: {n} entries, batch {batch}, inflight {inflight}: {} ms, {sync_rate} entries/s \
+         ({} batches sent, {} acks, {} re-sent)",
+        sync_s.as_millis(),
+        p.batches_sent,
+        p.acks,
+        p.resent
+    );
+    println!(
+        "plain QoS1 loop, same {count} payloads ({} KiB): {} ms, {plain_rate} entries/s",
+        bytes / 1024,
+        plain_s.as_millis()
+    );
+    println!("sync / plain = {}%", sync_rate * 100 / plain_rate.max(1));
+}
