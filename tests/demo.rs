@@ -1,7 +1,8 @@
 //! End-to-end: `baytrace demo` as a person runs it. The real binary starts the embedded broker,
 //! the cloud, the simulated stall box with its scale and printer on free ports; each sale ends
 //! as a receipt PNG whose QR, decoded with a real QR decoder, is the trace URL of a ticket that
-//! is in the box's ledger, and the ledger's chain verifies.
+//! is in the box's ledger, the ledger's chain verifies, and the box's sync client has carried
+//! the sale to the cloud's store, where the trace page looks it up.
 
 use edge_daemon::ledger::{Ledger, LedgerOptions};
 use std::path::Path;
@@ -51,6 +52,7 @@ fn demo_sells_and_prints_receipts_whose_qr_is_the_trace_url() {
     let printer_out = Path::new(ports["printer_out"].as_str().unwrap());
     let db = Path::new(ports["stall_db"].as_str().unwrap());
     let ledger = Ledger::open(db, &LedgerOptions::default()).unwrap();
+    let mut codes: Vec<String> = Vec::new();
     for i in 1..=2 {
         let png = printer_out.join(format!("receipt-{i:04}.png"));
         let url = decode_qr(&png);
@@ -66,7 +68,30 @@ fn demo_sells_and_prints_receipts_whose_qr_is_the_trace_url() {
             stdout.contains(&code.to_string()),
             "the demo printed the link for {code}"
         );
+        codes.push(code.to_string());
     }
+    assert_eq!(codes.len(), 2);
     let report = ledger.verify().unwrap();
     assert!(report.first_bad.is_none(), "ledger verifies: {report:?}");
+
+    // The demo waits for each sale's ack before the next; both reached the cloud's store.
+    assert_eq!(stdout.matches("synced to the cloud").count(), 2, "{stdout}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = cloud_sync::SqliteStore::open(cloud_sync::SqliteConfig::new(
+        data.canonicalize()
+            .unwrap()
+            .join("cloud")
+            .join("cloud.sqlite"),
+    ))
+    .expect("the cloud store opens");
+    for code in codes {
+        let view = rt
+            .block_on(cloud_sync::CloudStore::ticket(&store, code.as_str()))
+            .unwrap();
+        let view = view.unwrap_or_else(|| panic!("ticket {code} is in the cloud's store"));
+        assert_eq!(view.lines.len(), 1, "{view:?}");
+    }
 }

@@ -80,7 +80,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         printer_out: stall.printer_out(),
         scale: stall.scale_uri(),
         printer: stall.printer_uri(),
-        sync: stall.sync_state(),
+        sync: "mqtt: the box signs each batch; the cloud verifies, stores and acks".into(),
     };
     ports.write(&args.ports_file)?;
     ports.print(&args.ports_file);
@@ -92,10 +92,18 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         tokio::select! {
             _ = tick.tick() => {
                 match stall.sell().await {
-                    Ok(sale) => println!(
-                        "sale {}: {} {} g  {} 元  trace page: http://{}/t/{}",
-                        sale.seq, sale.product, sale.grams, sale.total_yuan, cloud_http, sale.code
-                    ),
+                    Ok(sale) => {
+                        println!(
+                            "sale {}: {} {} g  {} 元  trace page: http://{}/t/{}",
+                            sale.seq, sale.product, sale.grams, sale.total_yuan, cloud_http, sale.code
+                        );
+                        // Shows the sale reaching the cloud, not just the box.
+                        let synced = tokio::time::timeout(Duration::from_secs(10), stall.synced_to(sale.seq));
+                        match synced.await {
+                            Ok(()) => println!("sale {}: synced to the cloud", sale.seq),
+                            Err(_) => println!("sale {}: not synced yet (the box keeps it and retries)", sale.seq),
+                        }
+                    }
                     Err(e) => eprintln!("sale failed: {e:#}"),
                 }
                 made += 1;

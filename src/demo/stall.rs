@@ -16,6 +16,7 @@ use device_drivers::scale::{Scale, ScaleDriver, ScaleOptions, ScaleProtocol};
 use device_drivers::sim::SimListen;
 use device_drivers::transport::TransportConfig;
 use edge_daemon::ledger::{Ledger, LedgerOptions};
+use edge_daemon::sync::{SyncHandle, SyncOptions, parse_broker_url};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use trace_core::event::{
@@ -56,6 +57,7 @@ pub struct Stall {
     scale_sim: ScaleSim,
     printer_uri: String,
     printer_task: tokio::task::JoinHandle<()>,
+    sync: SyncHandle,
     sales: std::sync::atomic::AtomicU64,
 }
 
@@ -68,8 +70,21 @@ impl Stall {
 
         let db = setup.dir.join("ledger.sqlite3");
         let device = creds.device.clone();
+        let path = db.clone();
+        let hash_alg = creds.hash_alg;
         let ledger =
-            tokio::task::spawn_blocking(move || open_ledger(db, device, creds.hash_alg)).await??;
+            tokio::task::spawn_blocking(move || open_ledger(path, device, hash_alg)).await??;
+
+        // The box's sync client: its own ledger connection, signing with the issued key.
+        let (host, port) = parse_broker_url(&creds.mqtt.url)?;
+        let sign_key = creds.sign_key().map_err(|e| anyhow!("{e}"))?;
+        let sync = edge_daemon::sync::spawn(SyncOptions {
+            username: Some(creds.mqtt.username.clone()),
+            password: Some(creds.mqtt.password.clone()),
+            docs_dir: Some(setup.dir.join("docs")),
+            ..SyncOptions::new(creds.device.clone(), db, sign_key, host, port)
+        })
+        .context("cannot start the box's sync client")?;
 
         let scale_sim = run_scale_sim(
             ScaleProtocol::ToledoContinuous,
@@ -99,6 +114,7 @@ impl Stall {
             scale_sim,
             printer_uri,
             printer_task,
+            sync,
             sales: Default::default(),
         })
     }
@@ -115,8 +131,9 @@ impl Stall {
     pub fn printer_uri(&self) -> String {
         self.printer_uri.clone()
     }
-    pub fn sync_state(&self) -> String {
-        "not yet: the box's MQTT sync client is being built (issue 4)".into()
+    /// Resolves once the cloud has acknowledged everything up to `seq`.
+    pub async fn synced_to(&self, seq: u64) {
+        self.sync.synced_to(seq).await;
     }
 
     /// One sale of one weighed product, start to finish.
@@ -224,6 +241,9 @@ impl Stall {
     }
 
     pub async fn stop(self) {
+        if let Err(e) = self.sync.stop().await {
+            tracing::warn!(error = %e, "sync client stopped with an error");
+        }
         self.printer_task.abort();
     }
 }

@@ -68,7 +68,9 @@ impl Cloud {
             &self.running.store,
             NewDevice {
                 id: device(),
-                entity: "东门市场 1 档".into(),
+                entity: "陈记鲜档".into(),
+                market: "东门市场".into(),
+                stall_no: "1".into(),
                 device_no: None,
                 hash_alg: HashAlg::Sha256,
                 mqtt_url: format!("mqtt://{}:{}", self.host, self.port),
