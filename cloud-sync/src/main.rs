@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use cloud_sync::provision::{self, NewDevice};
+use cloud_sync::provision::{self, CredentialsFile, NewDevice};
 use cloud_sync::{CloudConfig, CloudStore, SqliteConfig, SqliteStore};
 use std::net::SocketAddr;
 use std::path::PathBuf;

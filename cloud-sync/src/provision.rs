@@ -12,74 +12,26 @@
 
 use crate::store::{CloudStore, DeviceRecord, ErrorKind, MAX_DEVICE_NO, StoreError};
 use rand::Rng;
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use trace_core::wire::sign::SignKey;
 use trace_core::{DeviceId, HashAlg};
 
-pub const CREDENTIALS_VERSION: u16 = 1;
+pub use trace_core::credentials::{CREDENTIALS_VERSION, DeviceCredentials, MqttCredentials};
 
-/// The box's MQTT login.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MqttCredentials {
-    /// Broker URL the box connects to, `mqtt://host:port`.
-    pub url: String,
-    /// Equals the device id: the Mosquitto ACL pattern `bt/v1/dev/%u/#` relies on it.
-    pub username: String,
-    pub password: String,
-}
-
-/// Everything a box needs to join: written to `{id}.credentials.json`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceCredentials {
-    pub v: u16,
-    pub device: DeviceId,
-    pub entity: String,
-    /// 6-digit number the box's ticket codes start with.
-    pub device_no: u32,
-    pub hash_alg: HashAlg,
-    /// `"ed25519"`: the batch signature algorithm.
-    pub sign_alg: String,
-    /// Hex of the 32-byte Ed25519 seed (the box's private signing key).
-    pub signing_key: String,
-    /// Hex of the 32-byte public key the cloud registered.
-    pub public_key: String,
-    /// Hex of the 32-byte ticket-code key (`TicketCodec::new(device_no, key)`).
-    pub code_key: String,
-    pub mqtt: MqttCredentials,
-    /// Host of the public trace page; receipts' QR codes are `https://{public_host}/t/{code}`.
-    pub public_host: String,
-}
-
-impl std::fmt::Debug for DeviceCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeviceCredentials")
-            .field("device", &self.device)
-            .field("device_no", &self.device_no)
-            .field("public_key", &self.public_key)
-            .field("secrets", &"<redacted>")
-            .finish()
-    }
-}
-
-impl DeviceCredentials {
-    /// The box's signing key.
-    pub fn sign_key(&self) -> Result<SignKey, ProvisionError> {
-        let seed = hex32(&self.signing_key).ok_or(ProvisionError::BadCredentials("signing_key"))?;
-        Ok(SignKey::ed25519_from_seed(&seed))
-    }
-
-    pub fn code_key(&self) -> Result<[u8; 32], ProvisionError> {
-        hex32(&self.code_key).ok_or(ProvisionError::BadCredentials("code_key"))
-    }
-
-    pub fn read(path: &Path) -> Result<DeviceCredentials, ProvisionError> {
-        let text = std::fs::read(path).map_err(|e| ProvisionError::Io(path.to_owned(), e))?;
-        serde_json::from_slice(&text).map_err(|e| ProvisionError::Json(e.to_string()))
-    }
-
+/// The credentials file on disk (the format itself is `trace_core::credentials`).
+pub trait CredentialsFile: Sized {
+    fn read(path: &Path) -> Result<Self, ProvisionError>;
     /// Write as `{dir}/{id}.credentials.json`, readable by the owner only. Refuses to overwrite.
-    pub fn write_to(&self, dir: &Path) -> Result<PathBuf, ProvisionError> {
+    fn write_to(&self, dir: &Path) -> Result<PathBuf, ProvisionError>;
+}
+
+impl CredentialsFile for DeviceCredentials {
+    fn read(path: &Path) -> Result<DeviceCredentials, ProvisionError> {
+        let text = std::fs::read(path).map_err(|e| ProvisionError::Io(path.to_owned(), e))?;
+        DeviceCredentials::from_json(&text).map_err(|e| ProvisionError::Json(e.to_string()))
+    }
+
+    fn write_to(&self, dir: &Path) -> Result<PathBuf, ProvisionError> {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
         let path = dir.join(format!("{}.credentials.json", self.device));
@@ -97,10 +49,6 @@ impl DeviceCredentials {
     }
 }
 
-fn hex32(s: &str) -> Option<[u8; 32]> {
-    hex::decode(s).ok()?.try_into().ok()
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
     #[error(transparent)]
@@ -111,8 +59,6 @@ pub enum ProvisionError {
     Io(PathBuf, std::io::Error),
     #[error("credentials JSON: {0}")]
     Json(String),
-    #[error("credentials field {0} is not 32 bytes of hex")]
-    BadCredentials(&'static str),
     #[error("mosquitto_passwd failed: {0}")]
     Passwd(String),
 }

@@ -40,6 +40,7 @@ fn device_add_then_list_json() {
         .arg(dir.path()));
     assert!(ok, "{err}");
     let path = out.trim();
+    use cloud_sync::provision::CredentialsFile;
     let cred = cloud_sync::provision::DeviceCredentials::read(path.as_ref()).unwrap();
     assert_eq!(cred.device.as_str(), "stall-cli-1");
     assert_eq!(cred.device_no, 4242);

@@ -3,6 +3,7 @@
 
 mod sync_support;
 
+use cloud_sync::provision::CredentialsFile;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use sync_support::*;

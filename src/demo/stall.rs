@@ -6,7 +6,7 @@
 
 use anyhow::{Context, anyhow};
 use cloud_sync::CloudStore;
-use cloud_sync::provision::{DeviceCredentials, NewDevice, add_device};
+use cloud_sync::provision::{CredentialsFile, DeviceCredentials, NewDevice, add_device};
 use device_drivers::printer::sim::{PrinterSim, PrinterSimOptions};
 use device_drivers::printer::{
     EscPosPrinter, PaperWidth, PrinterConfig, Receipt, ReceiptLine, ReceiptStyle, render_receipt,

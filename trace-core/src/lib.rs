@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 pub mod canonical;
+pub mod credentials;
 pub mod entry;
 pub mod event;
 pub mod hash;

@@ -27,7 +27,7 @@ pub mod register;
 
 pub use disk::free_bytes;
 pub use plan::Planner;
-pub use register::{CloudCredentials, Registered, register};
+pub use register::{CloudCredentials, Registered, read_credentials, register};
 
 use crate::ledger::{Ledger, LedgerError, LedgerOptions};
 use std::path::PathBuf;
@@ -109,7 +109,7 @@ impl SyncOptions {
             port,
         );
         if let Some(path) = c.sync_credentials_path() {
-            let cred = CloudCredentials::read(&path)?;
+            let cred = read_credentials(&path)?;
             if cred.device != o.device {
                 return Err(SyncError::Credentials {
                     path,

@@ -7,55 +7,19 @@
 //! per message), so replacing it is safe; the previous key files are kept beside the new ones
 //! (`*.before-register`) for support, never silently lost.
 //!
-//! The file format mirrors cloud-sync's `DeviceCredentials` (`v` = 1); it is read here with a
-//! struct of its own so the box does not depend on the cloud crate.
+//! The file format is `trace_core::credentials` (`v` = 1), shared with the cloud that writes it.
 
 use super::SyncError;
 use crate::config::{EdgeConfig, LoadedConfig};
-use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use trace_core::wire::sign::SignKey;
-use trace_core::{DeviceId, HashAlg};
+use trace_core::DeviceId;
 
-pub const CREDENTIALS_VERSION: u16 = 1;
+pub use trace_core::credentials::DeviceCredentials as CloudCredentials;
+
 /// Where `register` keeps the credentials, relative to `data_dir`.
 pub const CREDENTIALS_FILE: &str = "keys/cloud.credentials.json";
-
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MqttLogin {
-    pub url: String,
-    pub username: String,
-    pub password: String,
-}
-
-/// The cloud-issued credentials of one box.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CloudCredentials {
-    pub v: u16,
-    pub device: DeviceId,
-    pub entity: String,
-    pub device_no: u32,
-    pub hash_alg: HashAlg,
-    pub sign_alg: String,
-    pub signing_key: String,
-    pub public_key: String,
-    pub code_key: String,
-    pub mqtt: MqttLogin,
-    pub public_host: String,
-}
-
-impl std::fmt::Debug for CloudCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CloudCredentials")
-            .field("device", &self.device)
-            .field("device_no", &self.device_no)
-            .field("public_key", &self.public_key)
-            .field("secrets", &"<redacted>")
-            .finish()
-    }
-}
 
 fn bad(path: &Path, detail: impl Into<String>) -> SyncError {
     SyncError::Credentials {
@@ -64,41 +28,11 @@ fn bad(path: &Path, detail: impl Into<String>) -> SyncError {
     }
 }
 
-fn hex32(path: &Path, field: &str, s: &str) -> Result<[u8; 32], SyncError> {
-    hex::decode(s)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| bad(path, format!("{field} is not 32 bytes of hex")))
-}
-
-impl CloudCredentials {
-    /// Read and check a credentials file: version, algorithm, and that the signing key is the
-    /// one whose public half the cloud registered.
-    pub fn read(path: &Path) -> Result<CloudCredentials, SyncError> {
-        let bytes = std::fs::read(path).map_err(|e| bad(path, e.to_string()))?;
-        let c: CloudCredentials =
-            serde_json::from_slice(&bytes).map_err(|e| bad(path, e.to_string()))?;
-        if c.v != CREDENTIALS_VERSION {
-            return Err(bad(path, format!("credentials version {} unknown", c.v)));
-        }
-        if c.sign_alg != "ed25519" {
-            return Err(bad(path, format!("sign_alg {:?} unsupported", c.sign_alg)));
-        }
-        let public = hex32(path, "public_key", &c.public_key)?;
-        hex32(path, "code_key", &c.code_key)?;
-        if c.sign_key(path)?.verify_key().to_bytes() != public {
-            return Err(bad(path, "signing_key does not match public_key"));
-        }
-        Ok(c)
-    }
-
-    pub fn sign_key(&self, path: &Path) -> Result<SignKey, SyncError> {
-        Ok(SignKey::ed25519_from_seed(&hex32(
-            path,
-            "signing_key",
-            &self.signing_key,
-        )?))
-    }
+/// Read and check a credentials file (version, algorithm, and that the signing key is the one
+/// whose public half the cloud registered).
+pub fn read_credentials(path: &Path) -> Result<CloudCredentials, SyncError> {
+    let bytes = std::fs::read(path).map_err(|e| bad(path, e.to_string()))?;
+    CloudCredentials::from_json(&bytes).map_err(|e| bad(path, e.to_string()))
 }
 
 /// What `register` changed.
@@ -114,7 +48,7 @@ pub struct Registered {
 /// credentials, and `[sync]` (enabled, broker, credentials, public host). Refuses credentials
 /// for another device or hash algorithm, changing nothing. Running it twice is harmless.
 pub fn register(credentials: &Path, config: &Path) -> Result<Registered, SyncError> {
-    let cred = CloudCredentials::read(credentials)?;
+    let cred = read_credentials(credentials)?;
     let loaded = EdgeConfig::load_with_env(config, std::iter::empty())
         .map_err(|e| bad(config, e.to_string()))?;
     let cfg = &loaded.config;
