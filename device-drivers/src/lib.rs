@@ -19,3 +19,6 @@ pub mod printer;
 pub mod scale;
 pub mod scanner;
 pub mod transport;
+
+#[cfg(test)]
+mod testutil;

@@ -41,8 +41,6 @@ mod error;
 mod inflight;
 mod lines;
 mod link;
-#[cfg(test)]
-mod testutil;
 mod types;
 
 pub mod imaje;

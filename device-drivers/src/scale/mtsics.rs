@@ -277,15 +277,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn decode_all(codec: &mut MtSicsCodec, bytes: &[u8], chunk: usize) -> Vec<MtSicsReply> {
-        let mut buf = BytesMut::new();
-        let mut out = Vec::new();
-        for c in bytes.chunks(chunk.max(1)) {
-            buf.extend_from_slice(c);
-            while let Some(r) = codec.decode(&mut buf).unwrap() {
-                out.push(r);
-            }
-        }
-        out
+        crate::testutil::feed_chunks(codec, bytes, chunk)
     }
 
     #[test]

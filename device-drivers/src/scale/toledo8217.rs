@@ -256,15 +256,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn decode_all(c: &mut Toledo8217Codec, bytes: &[u8], chunk: usize) -> Vec<Toledo8217Reply> {
-        let mut buf = BytesMut::new();
-        let mut out = Vec::new();
-        for part in bytes.chunks(chunk.max(1)) {
-            buf.extend_from_slice(part);
-            while let Some(r) = c.decode(&mut buf).unwrap() {
-                out.push(r);
-            }
-        }
-        out
+        crate::testutil::feed_chunks(c, bytes, chunk)
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use super::protocol::{cmd, counter_data, parse_counter, parse_external_variables};
 use super::*;
-use crate::coder::testutil::{assert_streams, feed_chunks};
+use crate::testutil::{assert_streams, feed_chunks};
 use bytes::BytesMut;
 use proptest::prelude::*;
 

@@ -1,5 +1,5 @@
 use super::*;
-use crate::coder::testutil::{assert_streams, feed_chunks};
+use crate::testutil::{assert_streams, feed_chunks};
 use proptest::prelude::*;
 use tokio_util::codec::Encoder;
 

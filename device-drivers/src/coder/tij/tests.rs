@@ -1,6 +1,6 @@
 use super::protocol::{cmd, status};
 use super::*;
-use crate::coder::testutil::{assert_streams, feed_chunks};
+use crate::testutil::{assert_streams, feed_chunks};
 use bytes::BytesMut;
 use proptest::prelude::*;
 
