@@ -4,6 +4,7 @@
 //! fail at start-up with the file, line and key named (toml's error does that), not be silently
 //! ignored while the cloud runs with a default the operator thought they had changed.
 
+use crate::store::StoreSpec;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,30 @@ pub struct MqttConfig {
     pub client_id: String,
 }
 
+/// Where the cloud keeps its data.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite` (the data folder's `cloud.sqlite`), `sqlite:PATH`, or
+    /// `postgres://user[:password]@host[:port]/database` (several instances, one database).
+    pub url: String,
+    /// PostgreSQL: the schema holding the tables (created if missing); absent = `public`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// PostgreSQL: pooled connections per instance.
+    pub pool_size: usize,
+}
+
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("url", &crate::postgres::redact_url(&self.url))
+            .field("schema", &self.schema)
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
+}
+
 /// The whole configuration of `baytrace-cloud serve`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -47,6 +72,7 @@ pub struct CloudConfig {
     /// Public host name printed into device credentials (the QR URLs point at it).
     pub public_host: String,
     pub mqtt: MqttConfig,
+    pub store: StoreConfig,
 }
 
 impl std::fmt::Debug for CloudConfig {
@@ -60,6 +86,7 @@ impl std::fmt::Debug for CloudConfig {
             .field("http", &self.http)
             .field("public_host", &self.public_host)
             .field("mqtt", &mqtt)
+            .field("store", &self.store)
             .finish()
     }
 }
@@ -79,6 +106,11 @@ impl Default for CloudConfig {
                 share_group: "baytrace-cloud".into(),
                 max_payload: 4 * 1024 * 1024,
                 client_id: "baytrace-cloud".into(),
+            },
+            store: StoreConfig {
+                url: "sqlite".into(),
+                schema: None,
+                pool_size: 16,
             },
         }
     }
@@ -149,6 +181,13 @@ impl CloudConfig {
                 "mqtt.share_group must not contain '/', '+' or '#'".into(),
             ));
         }
+        self.store_spec()?;
+        if !(1..=1024).contains(&self.store.pool_size) {
+            return Err(ConfigError::Invalid(format!(
+                "store.pool_size {} is outside 1..=1024",
+                self.store.pool_size
+            )));
+        }
         if self.mqtt.client_id.is_empty() {
             return Err(ConfigError::Invalid("mqtt.client_id is empty".into()));
         }
@@ -162,6 +201,21 @@ impl CloudConfig {
 
     pub fn store_path(&self) -> PathBuf {
         self.data_dir.join("cloud.sqlite")
+    }
+
+    /// The store `[store]` names, checked.
+    pub fn store_spec(&self) -> Result<StoreSpec, ConfigError> {
+        let mut spec =
+            StoreSpec::parse(&self.store.url, self.store_path()).map_err(ConfigError::Invalid)?;
+        if let StoreSpec::Postgres(pg) = &mut spec {
+            pg.schema = self.store.schema.clone();
+            pg.pool_size = self.store.pool_size;
+        } else if self.store.schema.is_some() {
+            return Err(ConfigError::Invalid(
+                "store.schema is for postgres:// stores only".into(),
+            ));
+        }
+        Ok(spec)
     }
 }
 
@@ -268,6 +322,26 @@ mod tests {
         assert!(parse_mqtt_url("https://b").is_err());
         assert!(parse_mqtt_url("mqtt://:1").is_err());
         assert!(parse_mqtt_url("mqtt://h:x").is_err());
+    }
+
+    #[test]
+    fn store_section() {
+        let cfg = CloudConfig::from_toml(
+            "[store]\nurl = \"postgres://bt:pw@db/bt\"\nschema = \"market1\"\npool_size = 4\n",
+        )
+        .unwrap();
+        let StoreSpec::Postgres(pg) = cfg.store_spec().unwrap() else {
+            panic!("postgres")
+        };
+        assert_eq!((pg.schema.as_deref(), pg.pool_size), (Some("market1"), 4));
+        assert!(!format!("{cfg:?}").contains(":pw@"));
+        assert_eq!(
+            CloudConfig::default().store_spec().unwrap(),
+            StoreSpec::Sqlite(CloudConfig::default().store_path())
+        );
+        assert!(CloudConfig::from_toml("[store]\nurl = \"mysql://x\"\n").is_err());
+        assert!(CloudConfig::from_toml("[store]\npool_size = 0\n").is_err());
+        assert!(CloudConfig::from_toml("[store]\nschema = \"s\"\n").is_err());
     }
 
     #[test]

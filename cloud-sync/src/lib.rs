@@ -8,6 +8,7 @@
 //! - [`ranges`]: contiguous high-water mark and missing ranges per device (pure);
 //! - [`store`]: the [`store::CloudStore`] trait the MQTT loop and the views call;
 //! - [`sqlite`]: the default backend (one file, one writer thread, pooled readers);
+//! - [`postgres`]: the PostgreSQL backend (pooled async connections, several instances);
 //! - [`service`]: MQTT ingest (signature, envelope and device checks, acks, presence);
 //! - [`web`]: the public trace page, `/healthz`, `/metrics`;
 //! - [`broker`]: the embedded MQTT broker for one-machine installs;
@@ -18,6 +19,7 @@
 pub mod broker;
 pub mod config;
 pub mod ingest;
+pub mod postgres;
 pub mod provision;
 pub mod ranges;
 pub mod serve;
@@ -29,6 +31,7 @@ pub mod web;
 
 pub use broker::{EmbeddedBroker, start_embedded_broker, start_embedded_broker_with};
 pub use config::CloudConfig;
+pub use postgres::{PgConfig, PgStore};
 pub use serve::{RunningCloud, ServeError, serve};
 pub use sqlite::{SqliteConfig, SqliteStore, Synchronous};
-pub use store::{CloudStore, ErrorKind, StoreError};
+pub use store::{AnyStore, CloudStore, ErrorKind, StoreError, StoreSpec};

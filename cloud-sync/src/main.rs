@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use cloud_sync::provision::{self, CredentialsFile, NewDevice};
-use cloud_sync::{CloudConfig, CloudStore, SqliteConfig, SqliteStore};
+use cloud_sync::{AnyStore, CloudConfig, CloudStore, StoreSpec};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use trace_core::{DeviceId, HashAlg};
@@ -30,9 +30,86 @@ enum Cmd {
     /// Register boxes and show their sync health.
     #[command(subcommand)]
     Device(DeviceCmd),
+    /// Quarantined boxes: list them, release one after investigation.
+    #[command(subcommand)]
+    Quarantine(QuarantineCmd),
     /// Check or print the configuration file.
     #[command(subcommand)]
     Config(ConfigCmd),
+}
+
+/// Which store a command opens: `--store URL`, else the data folder's cloud.sqlite.
+#[derive(Args)]
+struct StoreArgs {
+    /// Folder of cloud.sqlite (SQLite store).
+    #[arg(
+        long,
+        default_value = "baytrace-cloud-data",
+        env = "BAYTRACE_CLOUD_DATA"
+    )]
+    data: PathBuf,
+    /// sqlite:PATH or postgres://user@host/database instead of the data folder's cloud.sqlite.
+    #[arg(long, env = "BAYTRACE_CLOUD_STORE")]
+    store: Option<String>,
+    /// PostgreSQL schema holding the tables [default: public].
+    #[arg(long)]
+    schema: Option<String>,
+}
+
+impl StoreArgs {
+    async fn open(&self) -> anyhow::Result<AnyStore> {
+        let url = self.store.as_deref().unwrap_or("sqlite");
+        let mut spec = StoreSpec::parse(url, self.data.join("cloud.sqlite"))
+            .map_err(|e| anyhow::anyhow!("--store: {e}"))?;
+        match &mut spec {
+            StoreSpec::Sqlite(path) => {
+                anyhow::ensure!(self.schema.is_none(), "--schema is for postgres:// stores");
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                }
+            }
+            StoreSpec::Postgres(pg) => {
+                pg.schema = self.schema.clone();
+                pg.pool_size = 2;
+            }
+        }
+        let shown = format!("{spec:?}");
+        AnyStore::open(spec)
+            .await
+            .with_context(|| format!("opening the store {shown}"))
+    }
+}
+
+#[derive(Subcommand)]
+enum QuarantineCmd {
+    /// Quarantined boxes: since when, what the cloud holds (hwm), entries held aside, cause.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// One JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lift a box's quarantine after investigating the cause.
+    ///
+    /// The held-aside entries are archived (table quarantine_released), never stored; the box
+    /// still counts everything after the cloud's hwm as unsynced and re-sends it, and each
+    /// re-sent entry is verified again from scratch. A chain that really is broken is
+    /// quarantined again at once, with a new alert.
+    Release {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The box to release.
+        #[arg(long)]
+        device: String,
+        /// What the investigation found (kept in the audit alert).
+        #[arg(long, default_value = "")]
+        note: String,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -58,6 +135,12 @@ struct ServeArgs {
     /// Shared-subscription group; "" for a plain subscription.
     #[arg(long)]
     share_group: Option<String>,
+    /// Store: sqlite (the data folder's cloud.sqlite), sqlite:PATH or postgres://user@host/db.
+    #[arg(long, env = "BAYTRACE_CLOUD_STORE")]
+    store: Option<String>,
+    /// PostgreSQL schema holding the tables [default: public].
+    #[arg(long)]
+    schema: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -84,8 +167,8 @@ enum DeviceCmd {
         /// 6-digit number printed at the start of its ticket codes [default: random free].
         #[arg(long)]
         device_no: Option<u32>,
-        #[arg(long, default_value = "baytrace-cloud-data")]
-        data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// Ledger hash: sha256 or sm3.
         #[arg(long, default_value = "sha256")]
         hash: String,
@@ -104,8 +187,8 @@ enum DeviceCmd {
     },
     /// Every box's sync health: id, hwm, head_hash, missing, quarantined, online, last_seen.
     List {
-        #[arg(long, default_value = "baytrace-cloud-data")]
-        data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         /// One JSON array instead of a table.
         #[arg(long)]
         json: bool,
@@ -118,12 +201,6 @@ enum ConfigCmd {
     Validate { file: PathBuf },
     /// Print the default configuration, commented.
     PrintDefault,
-}
-
-fn open_store(data: &std::path::Path) -> anyhow::Result<SqliteStore> {
-    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
-    SqliteStore::open(SqliteConfig::new(data.join("cloud.sqlite")))
-        .with_context(|| format!("opening the store in {}", data.display()))
 }
 
 #[tokio::main]
@@ -160,6 +237,13 @@ async fn main() -> anyhow::Result<()> {
             if let Some(g) = a.share_group {
                 cfg.mqtt.share_group = g;
             }
+            if let Some(st) = a.store {
+                cfg.store.url = st;
+            }
+            if let Some(sc) = a.schema {
+                cfg.store.schema = Some(sc);
+            }
+            cfg.validate()?;
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };
@@ -176,7 +260,7 @@ async fn main() -> anyhow::Result<()> {
             market,
             stall_no,
             device_no,
-            data,
+            store,
             hash,
             mqtt_url,
             public_host,
@@ -189,7 +273,7 @@ async fn main() -> anyhow::Result<()> {
                 "sm3" => HashAlg::Sm3,
                 other => anyhow::bail!("--hash {other:?}: use sha256 or sm3"),
             };
-            let store = open_store(&data)?;
+            let store = store.open().await?;
             let cred = provision::add_device(
                 &store,
                 NewDevice {
@@ -221,8 +305,8 @@ async fn main() -> anyhow::Result<()> {
                 path.display()
             );
         }
-        Cmd::Device(DeviceCmd::List { data, json }) => {
-            let store = open_store(&data)?;
+        Cmd::Device(DeviceCmd::List { store, json }) => {
+            let store = store.open().await?;
             let devices = store.list_devices().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&devices)?);
@@ -242,6 +326,57 @@ async fn main() -> anyhow::Result<()> {
                         d.online
                     );
                 }
+            }
+        }
+        Cmd::Quarantine(QuarantineCmd::List { store, json }) => {
+            let list = store.open().await?.quarantines().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if list.is_empty() {
+                println!("no device is quarantined");
+            } else {
+                println!(
+                    "{:<24} {:>10} {:>6} {:>15}  cause",
+                    "id", "hwm", "held", "held seqs"
+                );
+                for q in list {
+                    let seqs = q
+                        .held_seqs
+                        .map_or_else(String::new, |(a, b)| format!("{a}..={b}"));
+                    let cause = q
+                        .cause
+                        .map_or_else(String::new, |c| format!("{}: {}", c.kind, c.detail));
+                    println!(
+                        "{:<24} {:>10} {:>6} {:>15}  {cause}",
+                        q.device.as_str(),
+                        q.hwm,
+                        q.held_entries,
+                        seqs
+                    );
+                }
+            }
+        }
+        Cmd::Quarantine(QuarantineCmd::Release {
+            store,
+            device,
+            note,
+            json,
+        }) => {
+            let device = DeviceId::new(device).context("invalid --device")?;
+            let out = store
+                .open()
+                .await?
+                .release_quarantine(&device, &note)
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!(
+                    "released {}: {} held entries archived (not stored); it re-sends from seq {} and each entry is verified again",
+                    out.device,
+                    out.archived_entries,
+                    out.hwm + 1
+                );
             }
         }
         Cmd::Config(ConfigCmd::Validate { file }) => {

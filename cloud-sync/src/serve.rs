@@ -10,9 +10,8 @@ use crate::broker::{BrokerError, EmbeddedBroker, start_embedded_broker_with};
 use crate::config::{CloudConfig, ConfigError, parse_mqtt_url};
 use crate::service::metrics::Metrics;
 use crate::service::mqtt::{self, MqttLink};
-use crate::store::StoreError;
+use crate::store::{AnyStore, StoreError, StoreSpec};
 use crate::web::{self, App};
-use crate::{SqliteConfig, SqliteStore};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,7 +47,8 @@ pub struct RunningCloud {
     pub mqtt_addr: String,
     /// Set when the cloud started its own broker.
     pub embedded_broker: Option<EmbeddedBroker>,
-    pub store: SqliteStore,
+    /// The store `[store]` named (SQLite by default).
+    pub store: AnyStore,
     pub metrics: Arc<Metrics>,
     ready: watch::Receiver<bool>,
     mqtt: rumqttc::AsyncClient,
@@ -91,10 +91,13 @@ pub async fn serve(
     cfg.validate()?;
     std::fs::create_dir_all(&cfg.data_dir)
         .map_err(|e| ServeError::DataDir(cfg.data_dir.clone(), e))?;
-    let path = cfg.store_path();
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open(SqliteConfig::new(path)))
-        .await
-        .map_err(|e| ServeError::Task(e.to_string()))??;
+    let spec = cfg.store_spec()?;
+    if let StoreSpec::Sqlite(path) = &spec
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|e| ServeError::DataDir(dir.to_owned(), e))?;
+    }
+    let store = AnyStore::open(spec).await?;
 
     let (embedded_broker, host, port, tls) = match cfg.mqtt.embedded_broker {
         Some(addr) => {
@@ -167,7 +170,7 @@ pub async fn serve(
         shutdown.await;
         stop_tx.send_replace(true);
     });
-    tracing::info!(%http_addr, mqtt = %format!("{host}:{port}"), "baytrace-cloud serving");
+    tracing::info!(%http_addr, mqtt = %format!("{host}:{port}"), store = store.backend(), "baytrace-cloud serving");
     let task = tokio::spawn(async move {
         let http_result = http.await.map_err(|e| ServeError::Task(e.to_string()))?;
         mqtt_task

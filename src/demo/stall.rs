@@ -36,7 +36,7 @@ const PRODUCTS: [(&str, i64, &str); 5] = [
 
 pub struct StallSetup {
     pub dir: PathBuf,
-    pub store: cloud_sync::SqliteStore,
+    pub store: cloud_sync::AnyStore,
     pub public_host: String,
     pub mqtt_url: String,
 }

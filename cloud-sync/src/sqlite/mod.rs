@@ -15,8 +15,8 @@ mod read;
 mod write;
 
 use crate::store::{
-    Alert, CloudStore, DeviceRecord, DeviceStatus, IngestOutcome, StoreError, StoreResult,
-    StoreStats, TicketView,
+    Alert, CloudStore, DeviceRecord, DeviceStatus, IngestOutcome, QuarantineInfo, ReleaseOutcome,
+    StoreError, StoreResult, StoreStats, TicketView,
 };
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
@@ -33,6 +33,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("migrations/0001_init.sql")),
         M::up(include_str!("migrations/0002_device_place.sql")),
+        M::up(include_str!("migrations/0003_quarantine_released.sql")),
     ])
 }
 
@@ -282,6 +283,21 @@ impl CloudStore for SqliteStore {
 
     async fn stats(&self) -> StoreResult<StoreStats> {
         self.read(read::stats).await
+    }
+
+    async fn quarantines(&self) -> StoreResult<Vec<QuarantineInfo>> {
+        self.read(read::quarantines).await
+    }
+
+    async fn release_quarantine(
+        &self,
+        device: &DeviceId,
+        note: &str,
+    ) -> StoreResult<ReleaseOutcome> {
+        let device = device.clone();
+        let note = note.to_owned();
+        self.write(move |c| write::release_quarantine(c, &device, &note))
+            .await
     }
 
     async fn alerts(&self, after: i64, limit: u32) -> StoreResult<Vec<Alert>> {

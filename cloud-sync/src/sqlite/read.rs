@@ -5,8 +5,8 @@
 use super::write::digest;
 use super::{device_key, to_i64, to_u64};
 use crate::store::{
-    Alert, DeviceRecord, DeviceStatus, StoreError, StoreResult, StoreStats, TicketView,
-    UpstreamPurchase, VoidInfo,
+    Alert, DeviceRecord, DeviceStatus, QuarantineInfo, StoreError, StoreResult, StoreStats,
+    TicketView, UpstreamPurchase, VoidInfo,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
@@ -293,6 +293,56 @@ pub(super) fn alerts(conn: &Connection, after: i64, limit: u32) -> StoreResult<V
             seq: r.get::<_, Option<i64>>(3)?.map(to_u64).transpose()?,
             detail: r.get(4)?,
             at: Timestamp(r.get(5)?),
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn quarantines(conn: &Connection) -> StoreResult<Vec<QuarantineInfo>> {
+    // The cause is the first chain alert after the device's last release (if any).
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.id, s.quarantined_at, s.hwm, s.quarantine_count,
+                (SELECT MIN(seq) FROM quarantine q WHERE q.dev = d.key),
+                (SELECT MAX(seq) FROM quarantine q WHERE q.dev = d.key),
+                a.id, a.kind, a.seq, a.detail, a.created_at
+         FROM devices d JOIN device_state s ON s.dev = d.key
+         LEFT JOIN alerts a ON a.id = (
+             SELECT id FROM alerts
+             WHERE dev = d.key
+               AND kind IN ('bad_hash', 'conflict', 'chain_break', 'after_break')
+               AND id > COALESCE((SELECT MAX(id) FROM alerts
+                                  WHERE dev = d.key AND kind = 'quarantine_released'), 0)
+             ORDER BY id LIMIT 1)
+         WHERE s.quarantined_at IS NOT NULL
+         ORDER BY d.id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let device: String = r.get(0)?;
+        let device = DeviceId::new(device).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let held_seqs = match (r.get::<_, Option<i64>>(4)?, r.get::<_, Option<i64>>(5)?) {
+            (Some(a), Some(b)) => Some((to_u64(a)?, to_u64(b)?)),
+            _ => None,
+        };
+        let cause = match r.get::<_, Option<i64>>(6)? {
+            Some(id) => Some(Alert {
+                id,
+                device: device.clone(),
+                kind: r.get(7)?,
+                seq: r.get::<_, Option<i64>>(8)?.map(to_u64).transpose()?,
+                detail: r.get(9)?,
+                at: Timestamp(r.get(10)?),
+            }),
+            None => None,
+        };
+        out.push(QuarantineInfo {
+            device,
+            since: Timestamp(r.get(1)?),
+            hwm: to_u64(r.get(2)?)?,
+            held_entries: to_u64(r.get(3)?)?,
+            held_seqs,
+            cause,
         });
     }
     Ok(out)

@@ -8,7 +8,9 @@
 use super::{device_key, to_i64, to_u64};
 use crate::ingest::{self, DeviceIngestState, Link, Verdict};
 use crate::ranges::SeqRanges;
-use crate::store::{DeviceRecord, IngestOutcome, MAX_DEVICE_NO, StoreError, StoreResult};
+use crate::store::{
+    DeviceRecord, IngestOutcome, MAX_DEVICE_NO, ReleaseOutcome, StoreError, StoreResult,
+};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::HashMap;
 use trace_core::{DeviceId, Digest, Entry, Event, HashAlg, Timestamp};
@@ -382,4 +384,56 @@ fn alert(
 
 pub(super) fn digest(b: &[u8]) -> StoreResult<Digest> {
     Digest::from_slice(b).ok_or_else(|| StoreError::Corrupt(format!("hash of {} bytes", b.len())))
+}
+
+/// See [`crate::store::CloudStore::release_quarantine`].
+pub(super) fn release_quarantine(
+    conn: &mut Connection,
+    device: &DeviceId,
+    note: &str,
+) -> StoreResult<ReleaseOutcome> {
+    let now = Timestamp::now().0;
+    // IMMEDIATE: the write lock is taken before reading the flag, so no batch of this device
+    // commits between the check and the release (also across processes: the CLI and `serve`).
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (dev, hwm, quarantined): (i64, i64, bool) = tx
+        .query_row(
+            "SELECT d.key, s.hwm, s.quarantined_at IS NOT NULL
+             FROM devices d JOIN device_state s ON s.dev = d.key WHERE d.id = ?1",
+            [device.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::UnknownDevice(device.clone()))?;
+    if !quarantined {
+        return Err(StoreError::NotQuarantined(device.clone()));
+    }
+    let archived = tx.execute(
+        "INSERT INTO quarantine_released (dev, seq, hash, reason, entry, received_at, released_at)
+         SELECT dev, seq, hash, reason, entry, received_at, ?2 FROM quarantine WHERE dev = ?1",
+        params![dev, now],
+    )?;
+    let deleted = tx.execute("DELETE FROM quarantine WHERE dev = ?1", [dev])?;
+    if deleted != archived {
+        return Err(StoreError::Corrupt(format!(
+            "archived {archived} quarantined entries but removed {deleted}"
+        )));
+    }
+    tx.execute(
+        "UPDATE device_state SET quarantined_at = NULL, quarantine_count = 0 WHERE dev = ?1",
+        [dev],
+    )?;
+    let hwm = to_u64(hwm)?;
+    let archived = archived as u64;
+    let detail = crate::store::release_detail(archived, hwm, note);
+    alert(&tx, dev, "quarantine_released", None, &detail, now)?;
+    let alert_id = tx.last_insert_rowid();
+    tx.commit()?;
+    tracing::warn!(device = %device, archived, hwm, "quarantine released by the operator");
+    Ok(ReleaseOutcome {
+        device: device.clone(),
+        archived_entries: archived,
+        hwm,
+        alert_id,
+    })
 }

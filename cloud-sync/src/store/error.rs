@@ -43,6 +43,12 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("schema migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
+    #[error("postgres: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    #[error("postgres connection pool: {0}")]
+    Pool(String),
+    #[error("device {0} is not quarantined; nothing to release")]
+    NotQuarantined(DeviceId),
     #[error("the store's writer thread has stopped")]
     WriterGone,
     #[error("store task failed: {0}")]
@@ -56,10 +62,13 @@ impl StoreError {
             | StoreError::InvalidSeq(_)
             | StoreError::InvalidDeviceNo(_) => ErrorKind::Refused,
             StoreError::UnknownDevice(_) => ErrorKind::NotFound,
+            StoreError::NotQuarantined(_) => ErrorKind::Refused,
             StoreError::DeviceExists(_) | StoreError::DeviceNoTaken(_) => ErrorKind::Conflict,
             StoreError::Corrupt(_)
             | StoreError::Sqlite(_)
             | StoreError::Migration(_)
+            | StoreError::Postgres(_)
+            | StoreError::Pool(_)
             | StoreError::WriterGone
             | StoreError::Task(_) => ErrorKind::Backend,
         }

@@ -12,13 +12,16 @@
 //! backend maps the same methods onto tokio-postgres directly. Generic callers take
 //! `S: CloudStore` (static dispatch); the binary picks the backend once at start-up.
 
+mod any;
 mod error;
 mod types;
 
+pub use any::{AnyStore, StoreSpec};
+
 pub use error::{ErrorKind, StoreError};
 pub use types::{
-    Alert, DeviceRecord, DeviceStatus, IngestOutcome, MAX_DEVICE_NO, StoreStats, TicketView,
-    UpstreamPurchase, VoidInfo,
+    Alert, DeviceRecord, DeviceStatus, IngestOutcome, MAX_DEVICE_NO, QuarantineInfo,
+    ReleaseOutcome, StoreStats, TicketView, UpstreamPurchase, VoidInfo,
 };
 
 use std::future::Future;
@@ -76,10 +79,46 @@ pub trait CloudStore: Send + Sync + 'static {
 
     fn stats(&self) -> impl Future<Output = StoreResult<StoreStats>> + Send;
 
+    /// Quarantined devices, ordered by id.
+    fn quarantines(&self) -> impl Future<Output = StoreResult<Vec<QuarantineInfo>>> + Send;
+
+    /// An operator lifts `device`'s quarantine after investigating it.
+    ///
+    /// Design (what happens to the held entries, explicitly): they are moved, in one
+    /// transaction, from quarantine into the `quarantine_released` audit archive and never
+    /// become ledger entries; the device's stored chain (1..=hwm and any stored entries above
+    /// a gap) is untouched; the quarantine flag and its counter are cleared and a
+    /// `quarantine_released` alert records `note`. The box's synced mark is the cloud's acked
+    /// hwm, so it still holds every entry after it as unsynced and re-sends them; each re-sent
+    /// entry is verified from scratch (own hash, links to the stored neighbours). If the box's
+    /// chain really is broken, the first bad entry quarantines the device again with a new
+    /// alert; nothing unverified is ever stored.
+    ///
+    /// Refused (nothing changed) when the device is not quarantined; NotFound when unknown.
+    fn release_quarantine(
+        &self,
+        device: &DeviceId,
+        note: &str,
+    ) -> impl Future<Output = StoreResult<ReleaseOutcome>> + Send;
+
     /// Alerts with id greater than `after`, oldest first, at most `limit`.
     fn alerts(
         &self,
         after: i64,
         limit: u32,
     ) -> impl Future<Output = StoreResult<Vec<Alert>>> + Send;
+}
+
+/// The audit line of a release (both backends write the same words).
+pub(crate) fn release_detail(archived: u64, hwm: u64, note: &str) -> String {
+    let mut d = format!(
+        "released by the operator: {archived} held entries archived, none stored; \
+         the device re-sends from seq {} and each entry is verified again",
+        hwm + 1
+    );
+    if !note.trim().is_empty() {
+        d.push_str("; note: ");
+        d.push_str(note.trim());
+    }
+    d
 }

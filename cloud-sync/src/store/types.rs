@@ -153,3 +153,33 @@ pub struct Alert {
     pub detail: String,
     pub at: Timestamp,
 }
+
+/// A quarantined device, as `baytrace-cloud quarantine list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuarantineInfo {
+    pub device: DeviceId,
+    /// Cloud time the device was quarantined.
+    pub since: Timestamp,
+    /// Contiguous high-water seq: what the cloud holds of the device's chain.
+    pub hwm: u64,
+    /// Entries held aside (never stored as ledger entries).
+    pub held_entries: u64,
+    /// Lowest and highest seq held aside.
+    pub held_seqs: Option<(u64, u64)>,
+    /// The alert that put the device in quarantine.
+    pub cause: Option<Alert>,
+}
+
+/// What `quarantine release` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleaseOutcome {
+    pub device: DeviceId,
+    /// Held entries moved out of quarantine into the audit archive (`quarantine_released`);
+    /// none of them became a ledger entry.
+    pub archived_entries: u64,
+    /// The device's contiguous high-water seq: it re-sends everything after it, and each
+    /// re-sent entry is verified from scratch against the stored chain.
+    pub hwm: u64,
+    /// The `quarantine_released` alert recording the operator's decision.
+    pub alert_id: i64,
+}

@@ -27,7 +27,7 @@ macro_rules! conformance_tests {
             registry, in_order_and_duplicates, out_of_order_gaps_fill, chain_break_quarantines_one_device,
             late_predecessor_is_checked, conflicting_resend_quarantines, device_mismatch_refused,
             tampered_entry_quarantined, unknown_device_refused, ticket_lookup, restart_keeps_state,
-            presence_and_alert_paging);
+            presence_and_alert_paging, quarantine_release);
     };
     ($make:expr; $($case:ident),* $(,)?) => {
         $(
@@ -483,6 +483,80 @@ pub async fn presence_and_alert_paging<B: Backend>(b: &B) {
     let rest = s.alerts(first[1].id, 10).await.unwrap();
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0].device, devs[2]);
+}
+
+pub async fn quarantine_release<B: Backend>(b: &B) {
+    let s = b.create().await;
+    let devs = with_devices(&s, 2).await;
+    let (a, other) = (&devs[0], &devs[1]);
+    let chain = testkit::stall_chain(a, 1, alg(1), 30);
+    ingest(&s, a, &chain[..10]).await;
+    ingest(&s, other, &testkit::stall_chain(other, 2, alg(2), 5)).await;
+    assert!(s.quarantines().await.unwrap().is_empty());
+
+    // Seq 11 forged in transit; the honest 11..=20 then wait in quarantine behind it.
+    let bad = forged(a, 1, 11, Digest([9; 32]));
+    ingest(&s, a, std::slice::from_ref(&bad)).await;
+    let o = ingest(&s, a, &chain[10..20]).await;
+    assert_eq!((o.stored, o.quarantined, o.hwm), (0, 10, 10));
+    let q = s.quarantines().await.unwrap();
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert_eq!((&q[0].device, q[0].hwm, q[0].held_entries), (a, 10, 11));
+    assert_eq!(q[0].held_seqs, Some((11, 20)));
+    let cause = q[0].cause.as_ref().expect("the alert that quarantined it");
+    assert_eq!((cause.kind.as_str(), cause.seq), ("chain_break", Some(11)));
+
+    // Refusals change nothing.
+    let err = s.release_quarantine(other, "").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Refused, "{err}");
+    let err = s
+        .release_quarantine(&testkit::device(99), "")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    assert_eq!(s.quarantines().await.unwrap(), q);
+    assert_eq!(s.alerts(0, 100).await.unwrap().len(), 1);
+
+    let r = s
+        .release_quarantine(a, "transit corruption, router replaced")
+        .await
+        .unwrap();
+    assert_eq!((&r.device, r.archived_entries, r.hwm), (a, 11, 10));
+    assert!(s.quarantines().await.unwrap().is_empty());
+    let st = status(&s, a).await;
+    assert!(!st.quarantined);
+    assert_eq!((st.hwm, st.entries, st.quarantined_entries), (10, 10, 0));
+    let stats = s.stats().await.unwrap();
+    assert_eq!(
+        (stats.quarantined_devices, stats.quarantined_entries),
+        (0, 0)
+    );
+    let alerts = s.alerts(0, 100).await.unwrap();
+    let last = alerts.last().unwrap();
+    assert_eq!(
+        (last.id, last.kind.as_str()),
+        (r.alert_id, "quarantine_released")
+    );
+    assert!(last.detail.contains("router replaced") && last.detail.contains("11 held"));
+    // Nothing held became a ledger entry.
+    assert_eq!(s.entries(a, 1..=30).await.unwrap(), chain[..10].to_vec());
+    let err = s.release_quarantine(a, "").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Refused, "released twice");
+
+    // The box re-sends from hwm + 1: verified afresh, the honest chain is stored.
+    let o = ingest(&s, a, &chain[10..]).await;
+    assert_eq!((o.stored, o.quarantined, o.hwm), (20, 0, 30));
+    assert!(!o.device_quarantined);
+    assert_eq!(s.entries(a, 1..=30).await.unwrap(), chain);
+
+    // A chain that really is broken is caught again, with a new cause.
+    let s = b.reopen(s).await;
+    let bad = forged(a, 1, 31, Digest([5; 32]));
+    let o = ingest(&s, a, &[bad]).await;
+    assert!(o.device_quarantined);
+    let q = s.quarantines().await.unwrap();
+    assert_eq!((q.len(), q[0].hwm, q[0].held_entries), (1, 30, 1));
+    assert_eq!(q[0].cause.as_ref().map(|c| c.seq), Some(Some(31)));
 }
 
 /// Batches of one valid chain delivered in `order` (indices modulo the batch count, repeats
