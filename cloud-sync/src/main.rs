@@ -93,10 +93,11 @@ enum QuarantineCmd {
     },
     /// Lift a box's quarantine after investigating the cause.
     ///
-    /// The held-aside entries are archived (table quarantine_released), never stored; the box
-    /// still counts everything after the cloud's hwm as unsynced and re-sends it, and each
-    /// re-sent entry is verified again from scratch. A chain that really is broken is
-    /// quarantined again at once, with a new alert.
+    /// The held-aside entries are archived (table quarantine_released), never stored. The box
+    /// still counts everything after the cloud's hwm as unsynced and re-sends it (at its next
+    /// reconnect, or when its next new entry makes the cloud ask for the hole); each re-sent
+    /// entry is verified again from scratch. A chain that really is broken is quarantined
+    /// again at once, with a new alert.
     Release {
         #[command(flatten)]
         store: StoreArgs,

@@ -89,10 +89,12 @@ pub trait CloudStore: Send + Sync + 'static {
     /// become ledger entries; the device's stored chain (1..=hwm and any stored entries above
     /// a gap) is untouched; the quarantine flag and its counter are cleared and a
     /// `quarantine_released` alert records `note`. The box's synced mark is the cloud's acked
-    /// hwm, so it still holds every entry after it as unsynced and re-sends them; each re-sent
-    /// entry is verified from scratch (own hash, links to the stored neighbours). If the box's
-    /// chain really is broken, the first bad entry quarantines the device again with a new
-    /// alert; nothing unverified is ever stored.
+    /// hwm, so it still holds every entry after it as unsynced and re-sends them: at its next
+    /// reconnect (it plans from its mark), or as soon as its next new entry is stored above the
+    /// hole and the ack lists `hwm+1..` as missing. Each re-sent entry is verified from scratch
+    /// (own hash, links to the stored neighbours). If the box's chain really is broken, the
+    /// first bad entry quarantines the device again with a new alert; nothing unverified is
+    /// ever stored.
     ///
     /// Refused (nothing changed) when the device is not quarantined; NotFound when unknown.
     fn release_quarantine(
