@@ -71,7 +71,7 @@ fn bench(c: &mut Criterion) {
             .ok()
             .flatten()
             .unwrap_or_else(|| panic!("bench template is valid"));
-        g.bench_function(name, |b| {
+        g.bench_function(format!("{name}_one_by_one"), |b| {
             let mut out = String::with_capacity(96);
             b.iter(|| {
                 for s in 0..N {
@@ -79,6 +79,14 @@ fn bench(c: &mut Criterion) {
                     let _ = codes.write_code(black_box(s), &mut out);
                     black_box(&out);
                 }
+            })
+        });
+        // The export / coder-feed path: eight codes per round of block encryptions.
+        g.bench_function(format!("{name}_each_code"), |b| {
+            b.iter(|| {
+                let _ = codes.each_code(black_box(0), N - 1, |s, c| {
+                    black_box((s, c));
+                });
             })
         });
     }

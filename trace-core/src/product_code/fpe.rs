@@ -21,6 +21,9 @@ use serde::{Deserialize, Serialize};
 use sm4::Sm4;
 
 const ROUNDS: u8 = 10;
+/// Codes encrypted side by side by [`Fpe::encrypt_lanes`]: AES-NI pipelines independent blocks,
+/// so eight codes cost little more than one.
+pub const LANES: usize = 8;
 const TAG: u8 = 0xC0;
 
 /// The block cipher behind the round function.
@@ -122,6 +125,42 @@ impl Fpe {
         (u128::from(a) << self.right) | u128::from(b)
     }
 
+    /// [`Fpe::encrypt`] of eight values at once, each round's eight blocks in one call.
+    pub fn encrypt_lanes(&self, xs: &mut [u128; LANES]) {
+        let mut a = [0u64; LANES];
+        let mut b = [0u64; LANES];
+        for k in 0..LANES {
+            a[k] = (xs[k] >> self.right) as u64;
+            b[k] = (xs[k] as u64) & mask(self.right);
+        }
+        let mut blocks = [aes::Block::default(); LANES];
+        let mut head = [0u8; 8];
+        head[0] = TAG;
+        head[2..8].copy_from_slice(&self.tweak);
+        for i in 0..ROUNDS {
+            head[1] = i;
+            for (blk, half) in blocks.iter_mut().zip(&b) {
+                blk[..8].copy_from_slice(&head);
+                blk[8..].copy_from_slice(&half.to_le_bytes());
+            }
+            match &self.cipher {
+                Block::Aes(c) => c.encrypt_blocks(&mut blocks),
+                Block::Sm4(c) => c.encrypt_blocks(&mut blocks),
+            }
+            let m = mask(self.a_bits(i));
+            for k in 0..LANES {
+                let mut o = [0u8; 8];
+                o.copy_from_slice(&blocks[k][..8]);
+                let c = a[k] ^ (u64::from_le_bytes(o) & m);
+                a[k] = b[k];
+                b[k] = c;
+            }
+        }
+        for k in 0..LANES {
+            xs[k] = (u128::from(a[k]) << self.right) | u128::from(b[k]);
+        }
+    }
+
     pub fn decrypt(&self, y: u128) -> u128 {
         let mut a = (y >> self.right) as u64;
         let mut b = (y as u64) & mask(self.right);
@@ -168,6 +207,21 @@ mod tests {
             assert_eq!(f.decrypt(y), x);
             assert_ne!(g.encrypt(x), y);
             assert_ne!(h.encrypt(x), y);
+        }
+        let mut lanes = [0u128; LANES];
+        for (k, l) in lanes.iter_mut().enumerate() {
+            *l = 1000 + k as u128;
+        }
+        let mut out = lanes;
+        f.encrypt_lanes(&mut out);
+        for k in 0..LANES {
+            assert_eq!(out[k], f.encrypt(lanes[k]));
+        }
+        let s = Fpe::new(CipherKind::Sm4, &[1; 16], *b"GZ0A01", 41);
+        let mut out = lanes;
+        s.encrypt_lanes(&mut out);
+        for k in 0..LANES {
+            assert_eq!(out[k], s.encrypt(lanes[k]));
         }
         // Consecutive inputs do not give nearby outputs.
         let (y0, y1) = (f.encrypt(1000), f.encrypt(1001));

@@ -269,6 +269,16 @@ proptest! {
     }
 
     #[test]
+    fn each_code_matches_code_for(first in 0u64..999_999_000, n in 1u64..40) {
+        let codec = ProductCodec::new(dl_template(), &key()).unwrap();
+        let b = codec.for_batch(&vars("B1", Some("2026-11-22"), Some("2027-05-22"))).unwrap();
+        let mut got = Vec::new();
+        b.each_code(first, first + n - 1, |s, c| got.push((s, c.to_owned()))).unwrap();
+        let want: Vec<_> = (first..first + n).map(|s| (s, b.code_for(s).unwrap())).collect();
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
     fn distinct_serials_distinct_codes(start in 0u64..999_000_000, step in 1u64..1000) {
         let codec = ProductCodec::new(dl_template(), &key()).unwrap();
         let b = codec.for_batch(&vars("B1", Some("2026-11-22"), Some("2027-05-22"))).unwrap();
