@@ -9,6 +9,7 @@
 
 pub mod baseline;
 pub mod cli;
+pub mod codes;
 pub mod config;
 pub mod keys;
 pub mod ledger;

@@ -26,6 +26,7 @@ pub mod entry;
 pub mod event;
 pub mod hash;
 pub mod ids;
+pub mod product_code;
 #[cfg(test)]
 mod proptests;
 pub mod ticket;

@@ -7,6 +7,7 @@
 //! 0 success, 1 error (nothing changed), 2 usage, 3 `ledger verify` found a broken chain.
 
 mod bench;
+mod codes;
 mod commands;
 pub mod devices;
 mod progress;
@@ -135,6 +136,9 @@ Never overwrites an existing ledger."
     /// Measure the ledger on this box's disk.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Product codes: templates, generate/export, disable/enable, lookup (4.2.5, 4.2.6).
+    #[command(subcommand)]
+    Codes(codes::CodesCommand),
     /// Installer device commands: devices, scale, print-test, scanner, sim.
     #[command(flatten)]
     Devices(devices::DeviceCommand),

@@ -80,6 +80,9 @@ pub struct CodesAllocated {
     /// The code template the serials are rendered with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
+    /// The production batch the serials were generated for (codes generated ahead of printing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 impl CodesAllocated {
@@ -136,6 +139,43 @@ impl CodesScrapped {
     pub fn validate(&self) -> Result<(), EventError> {
         check::non_empty("pool", &self.pool)?;
         check::non_empty("reason", &self.reason)?;
+        check_ranges("ranges", &self.ranges)
+    }
+}
+
+/// 模板: a code template saved (or replaced, same `id`) by the enterprise (4.2.5). Synced so
+/// the cloud can decode the template's codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeTemplateSaved {
+    pub template: crate::product_code::Template,
+}
+
+impl CodeTemplateSaved {
+    pub fn validate(&self) -> Result<(), EventError> {
+        self.template
+            .validate()
+            .map(|_| ())
+            .map_err(|e| EventError::Invalid {
+                field: "template".into(),
+                reason: e.to_string(),
+            })
+    }
+}
+
+/// 停用 / 启用: serials of a pool taken out of (or back into) service (4.2.6). A disabled code
+/// still decodes, but the public page and every scan say it is disabled. The latest entry
+/// covering a serial decides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodesToggled {
+    pub pool: String,
+    pub ranges: Vec<CodeRange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl CodesToggled {
+    pub fn validate(&self) -> Result<(), EventError> {
+        check::non_empty("pool", &self.pool)?;
         check_ranges("ranges", &self.ranges)
     }
 }

@@ -53,6 +53,8 @@ pub enum EventError {
     },
     #[error("a registration needs a 统一社会信用代码 or a 身份证号")]
     NoIdentity,
+    #[error("{field}: {reason}")]
+    Invalid { field: String, reason: String },
     #[error("ticket code: {0}")]
     TicketCode(#[from] crate::ticket::TicketCodeError),
 }

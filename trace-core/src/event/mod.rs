@@ -18,7 +18,7 @@
 //! | `registry` | `registration`, `account_change`, `{staff,product,supplier,customer}_{upsert,remove}` |
 //! | `inspection` | `sampling_inspection`, `daily_inspection` |
 //! | `production` | `raw_material_purchase`, `production_batch` |
-//! | `codes` | `codes_allocated`, `codes_encoded`, `codes_commissioned`, `codes_scrapped`, `aggregation`, `disaggregation` |
+//! | `codes` | `codes_allocated`, `codes_encoded`, `codes_commissioned`, `codes_scrapped`, `aggregation`, `disaggregation`; v2: `code_template`, `codes_disabled`, `codes_enabled` |
 //! | `logistics` | `shipment`, `scan_receipt`, `stock_take`, `stock_adjustment` |
 //! | `admin` | `recall_alert`, `downlink_applied`, `void` |
 //!
@@ -44,8 +44,8 @@ mod tests;
 pub use crate::units::PriceUnit;
 pub use admin::{DownlinkApplied, RecallAlert, Void};
 pub use codes::{
-    Aggregation, CodeLevel, CodeRange, CodesAllocated, CodesCommissioned, CodesEncoded,
-    CodesScrapped, Disaggregation,
+    Aggregation, CodeLevel, CodeRange, CodeTemplateSaved, CodesAllocated, CodesCommissioned,
+    CodesEncoded, CodesScrapped, CodesToggled, Disaggregation,
 };
 pub use common::{
     BlobRef, Certificate, CertificateKind, Fee, Party, PartyKind, PaymentMethod, Verdict,
@@ -65,7 +65,7 @@ pub use registry::{
 use serde::{Deserialize, Serialize};
 
 /// Version of the event vocabulary an entry was written with. Hashed with the entry.
-pub const VOCABULARY_VERSION: u16 = 1;
+pub const VOCABULARY_VERSION: u16 = 2;
 
 macro_rules! events {
     ($( $(#[$doc:meta])* $variant:ident($body:ty) = $tag:literal, )*) => {
@@ -122,6 +122,8 @@ macro_rules! record_kinds {
 }
 
 record_kinds!(
+    CodesDisabled(CodesToggled),
+    CodesEnabled(CodesToggled),
     SupplierUpsert(PartnerRecord),
     CustomerUpsert(PartnerRecord),
     StaffRemove(RecordRemoved),
@@ -181,4 +183,10 @@ events! {
     RecallAlert(RecallAlert) = "recall_alert",
     /// A downlink document applied on the box.
     DownlinkApplied(DownlinkApplied) = "downlink_applied",
+    /// v2: a code template saved (4.2.5).
+    CodeTemplate(CodeTemplateSaved) = "code_template",
+    /// v2: codes disabled (停用, 4.2.6).
+    CodesDisabled(CodesDisabled) = "codes_disabled",
+    /// v2: codes enabled again (启用, 4.2.6).
+    CodesEnabled(CodesEnabled) = "codes_enabled",
 }

@@ -278,6 +278,7 @@ pub(crate) fn samples() -> Vec<Event> {
             level: CodeLevel::Unit,
             range,
             template: None,
+            batch: None,
         }
         .into(),
         CodesEncoded {
@@ -364,6 +365,39 @@ pub(crate) fn samples() -> Vec<Event> {
             version: 3,
             digest: Digest::ZERO,
         }
+        .into(),
+        CodeTemplateSaved {
+            template: crate::product_code::Template {
+                id: "milk-unit".into(),
+                issuer: "GZ0A".into(),
+                number: 1,
+                level: CodeLevel::Unit,
+                gtin: Some("6901234567892".into()),
+                product_code: None,
+                fields: vec![crate::product_code::Field::Batch {
+                    max_len: 10,
+                    encrypted: false,
+                }],
+                serial_capacity: 1_000_000,
+                code_length: 16,
+                cipher: crate::product_code::CipherKind::Sm4,
+                output: crate::product_code::Output::DigitalLink {
+                    host: "id.example.com".into(),
+                },
+            },
+        }
+        .into(),
+        CodesDisabled(CodesToggled {
+            pool: "unit".into(),
+            ranges: vec![CodeRange { first: 7, last: 9 }],
+            reason: Some("标签破损".into()),
+        })
+        .into(),
+        CodesEnabled(CodesToggled {
+            pool: "unit".into(),
+            ranges: vec![CodeRange { first: 8, last: 8 }],
+            reason: None,
+        })
         .into(),
     ]
 }

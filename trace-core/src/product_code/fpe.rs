@@ -1,0 +1,230 @@
+//! A keyed permutation of `[0, 2^bits)` for `bits` up to 125: the encrypted part of a code.
+//!
+//! Design: an alternating (unbalanced when `bits` is odd) Feistel network of 10 rounds, the
+//! structure of NIST SP 800-38G FF1, over a binary domain. Each round's function is one block
+//! of AES-128 (default) or SM4 under the template's key, applied to a block that carries a
+//! domain tag, the round number, a tweak (issuer and template number, so two templates under
+//! one key permute differently) and the current half. The domain is a power of two because
+//! a code symbol carries exactly 5 bits, so no cycle walking is needed: one pass, ten block
+//! encryptions per code. With AES-NI that is well under a microsecond.
+//!
+//! Why not FF1 itself: FF1 works on numeral strings with big-number arithmetic per round and
+//! needs radix conversions; over a binary domain the same Feistel shape is plain shifts and
+//! XORs. Security rests on the same argument (a Feistel network of ≥ 7 rounds with a PRF is
+//! a strong PRP for half-blocks this wide), and the template refuses encrypted segments
+//! narrower than 40 bits so the halves are never tiny (small-domain FPE attacks need many
+//! codes per key relative to the domain).
+
+use aes::Aes128;
+use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
+use serde::{Deserialize, Serialize};
+use sm4::Sm4;
+
+const ROUNDS: u8 = 10;
+/// Codes encrypted side by side by [`Fpe::encrypt_lanes`]: AES-NI pipelines independent blocks,
+/// so eight codes cost little more than one.
+pub const LANES: usize = 8;
+const TAG: u8 = 0xC0;
+
+/// The block cipher behind the round function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CipherKind {
+    #[default]
+    Aes,
+    Sm4,
+}
+
+#[derive(Clone)]
+enum Block {
+    Aes(Box<Aes128>),
+    Sm4(Box<Sm4>),
+}
+
+/// The permutation for one template: key, tweak and width fixed.
+#[derive(Clone)]
+pub struct Fpe {
+    cipher: Block,
+    tweak: [u8; 6],
+    /// Width of the left half at round 0 and of the right half.
+    left: u32,
+    right: u32,
+}
+
+impl std::fmt::Debug for Fpe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fpe")
+            .field("bits", &(self.left + self.right))
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+fn mask(bits: u32) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    }
+}
+
+impl Fpe {
+    /// `bits` in 2..=125; `key` is 16 bytes for either cipher.
+    pub fn new(kind: CipherKind, key: &[u8; 16], tweak: [u8; 6], bits: u32) -> Fpe {
+        assert!((2..=125).contains(&bits), "FPE width {bits} out of range");
+        let cipher = match kind {
+            CipherKind::Aes => Block::Aes(Box::new(Aes128::new(&Array::from(*key)))),
+            CipherKind::Sm4 => Block::Sm4(Box::new(Sm4::new(&Array::from(*key)))),
+        };
+        let left = bits.div_ceil(2);
+        Fpe {
+            cipher,
+            tweak,
+            left,
+            right: bits - left,
+        }
+    }
+
+    pub fn bits(&self) -> u32 {
+        self.left + self.right
+    }
+
+    #[inline]
+    fn round(&self, round: u8, half: u64, out_bits: u32) -> u64 {
+        let mut b = [0u8; 16];
+        b[0] = TAG;
+        b[1] = round;
+        b[2..8].copy_from_slice(&self.tweak);
+        b[8..16].copy_from_slice(&half.to_le_bytes());
+        let mut block = Array::from(b);
+        match &self.cipher {
+            Block::Aes(c) => c.encrypt_block(&mut block),
+            Block::Sm4(c) => c.encrypt_block(&mut block),
+        }
+        let mut o = [0u8; 8];
+        o.copy_from_slice(&block[..8]);
+        u64::from_le_bytes(o) & mask(out_bits)
+    }
+
+    /// Width of A (the half that is replaced) at round `i`.
+    fn a_bits(&self, i: u8) -> u32 {
+        if i % 2 == 0 { self.left } else { self.right }
+    }
+
+    pub fn encrypt(&self, x: u128) -> u128 {
+        debug_assert!(x >> self.bits() == 0);
+        let mut a = (x >> self.right) as u64;
+        let mut b = (x as u64) & mask(self.right);
+        for i in 0..ROUNDS {
+            let ab = self.a_bits(i);
+            let c = a ^ self.round(i, b, ab);
+            a = b;
+            b = c;
+        }
+        // ROUNDS is even, so the halves are back to (left, right) widths.
+        (u128::from(a) << self.right) | u128::from(b)
+    }
+
+    /// [`Fpe::encrypt`] of eight values at once, each round's eight blocks in one call.
+    pub fn encrypt_lanes(&self, xs: &mut [u128; LANES]) {
+        let mut a = [0u64; LANES];
+        let mut b = [0u64; LANES];
+        for k in 0..LANES {
+            a[k] = (xs[k] >> self.right) as u64;
+            b[k] = (xs[k] as u64) & mask(self.right);
+        }
+        let mut blocks = [aes::Block::default(); LANES];
+        let mut head = [0u8; 8];
+        head[0] = TAG;
+        head[2..8].copy_from_slice(&self.tweak);
+        for i in 0..ROUNDS {
+            head[1] = i;
+            for (blk, half) in blocks.iter_mut().zip(&b) {
+                blk[..8].copy_from_slice(&head);
+                blk[8..].copy_from_slice(&half.to_le_bytes());
+            }
+            match &self.cipher {
+                Block::Aes(c) => c.encrypt_blocks(&mut blocks),
+                Block::Sm4(c) => c.encrypt_blocks(&mut blocks),
+            }
+            let m = mask(self.a_bits(i));
+            for k in 0..LANES {
+                let mut o = [0u8; 8];
+                o.copy_from_slice(&blocks[k][..8]);
+                let c = a[k] ^ (u64::from_le_bytes(o) & m);
+                a[k] = b[k];
+                b[k] = c;
+            }
+        }
+        for k in 0..LANES {
+            xs[k] = (u128::from(a[k]) << self.right) | u128::from(b[k]);
+        }
+    }
+
+    pub fn decrypt(&self, y: u128) -> u128 {
+        let mut a = (y >> self.right) as u64;
+        let mut b = (y as u64) & mask(self.right);
+        for i in (0..ROUNDS).rev() {
+            // After round i: a = b_old, b = a_old ^ F(b_old).
+            let ab = self.a_bits(i);
+            let a_old = b ^ self.round(i, a, ab);
+            b = a;
+            a = a_old;
+        }
+        (u128::from(a) << self.right) | u128::from(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_a_permutation_on_small_domains() {
+        for kind in [CipherKind::Aes, CipherKind::Sm4] {
+            for bits in [2u32, 5, 10, 11] {
+                let f = Fpe::new(kind, &[7; 16], *b"GZ0A01", bits);
+                let n = 1u128 << bits;
+                let mut seen = vec![false; n as usize];
+                for x in 0..n {
+                    let y = f.encrypt(x);
+                    assert!(y < n);
+                    assert!(!seen[y as usize], "collision at {x}");
+                    seen[y as usize] = true;
+                    assert_eq!(f.decrypt(y), x);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wide_round_trip_and_key_matters() {
+        let f = Fpe::new(CipherKind::Aes, &[1; 16], *b"GZ0A01", 125);
+        let g = Fpe::new(CipherKind::Aes, &[2; 16], *b"GZ0A01", 125);
+        let h = Fpe::new(CipherKind::Aes, &[1; 16], *b"GZ0A02", 125);
+        for x in [0u128, 1, 2, (1 << 125) - 1, 0x1234_5678_9abc_def0_1234] {
+            let y = f.encrypt(x);
+            assert_eq!(f.decrypt(y), x);
+            assert_ne!(g.encrypt(x), y);
+            assert_ne!(h.encrypt(x), y);
+        }
+        let mut lanes = [0u128; LANES];
+        for (k, l) in lanes.iter_mut().enumerate() {
+            *l = 1000 + k as u128;
+        }
+        let mut out = lanes;
+        f.encrypt_lanes(&mut out);
+        for k in 0..LANES {
+            assert_eq!(out[k], f.encrypt(lanes[k]));
+        }
+        let s = Fpe::new(CipherKind::Sm4, &[1; 16], *b"GZ0A01", 41);
+        let mut out = lanes;
+        s.encrypt_lanes(&mut out);
+        for k in 0..LANES {
+            assert_eq!(out[k], s.encrypt(lanes[k]));
+        }
+        // Consecutive inputs do not give nearby outputs.
+        let (y0, y1) = (f.encrypt(1000), f.encrypt(1001));
+        assert!((y0 ^ y1).count_ones() > 20);
+    }
+}
