@@ -63,9 +63,8 @@ pub fn start_embedded_broker_with(
             }
         })
         .map_err(BrokerError::Thread)?;
-    wait_listening(v5, true)?;
-    if let Some(a) = v4 {
-        wait_listening(a, false)?;
+    for a in std::iter::once(v5).chain(v4) {
+        wait_listening(a)?;
     }
     tracing::info!(%v5, ?v4, "embedded MQTT broker listening");
     Ok(EmbeddedBroker { v5, v4 })
@@ -80,42 +79,15 @@ fn concrete(addr: SocketAddr) -> Result<SocketAddr, BrokerError> {
         .map_err(|source| BrokerError::Bind { addr, source })
 }
 
-/// Wait until the listener answers. The probe is a real MQTT session (CONNECT, CONNACK,
-/// DISCONNECT): a bare TCP connect that closes without a CONNECT makes rumqttd log an ERROR at
-/// every start, noise that hides real errors.
-fn wait_listening(addr: SocketAddr, v5: bool) -> Result<(), BrokerError> {
+fn wait_listening(addr: SocketAddr) -> Result<(), BrokerError> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        if let Ok(stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
-            // Accepting TCP is what "listening" means; a failed probe session only means noise.
-            let _ = mqtt_probe(stream, v5);
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(10));
     }
     Err(BrokerError::NotListening(addr))
-}
-
-fn mqtt_probe(mut s: TcpStream, v5: bool) -> std::io::Result<()> {
-    use std::io::{Read, Write};
-    s.set_read_timeout(Some(Duration::from_secs(2)))?;
-    // CONNECT: protocol "MQTT", level 4 or 5, clean start, keep-alive 10 s, (v5: no
-    // properties), client id "bt-probe".
-    let mut connect = vec![0x10, 0, 0, 4, b'M', b'Q', b'T', b'T'];
-    connect.extend_from_slice(&[if v5 { 5 } else { 4 }, 0x02, 0, 10]);
-    if v5 {
-        connect.push(0);
-    }
-    connect.extend_from_slice(&[0, 8]);
-    connect.extend_from_slice(b"bt-probe");
-    connect[1] = u8::try_from(connect.len() - 2).unwrap_or(0);
-    s.write_all(&connect)?;
-    let mut connack = [0u8; 2];
-    s.read_exact(&mut connack)?;
-    let mut rest = vec![0u8; usize::from(connack[1])];
-    s.read_exact(&mut rest)?;
-    s.write_all(&[0xE0, 0])?;
-    Ok(())
 }
 
 fn listener(name: &str, addr: SocketAddr) -> String {
