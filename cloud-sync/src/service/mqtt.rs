@@ -1,21 +1,26 @@
 //! The MQTT side of the cloud: one task owns the rumqttc event loop, a few workers ingest.
 //!
-//! Design: the event-loop task only moves packets (connect, subscribe on every CONNACK since the
-//! session is clean, forward publishes); [`WORKERS`] worker tasks run [`super::up::handle_up`]
-//! and publish the `Ack`. A device always goes to the same worker (hash of its id), so its
-//! batches are handled and acked in arrival order (a box can trust that a later ack's hwm is
-//! not lower), while different devices overlap: one batch verifies its signature and hashes
-//! while another commits. Each worker is fed by a bounded channel, so a slow disk backs
-//! pressure up to the broker instead of growing memory. The client's request channel is unbounded because
-//! the worker publishes into it while the event loop may be waiting on the worker: a bound
-//! there could deadlock the two; its size is bounded anyway by one ack per received batch.
+//! Design: the event-loop task only moves packets (connect, subscribe on every CONNACK since
+//! the session is clean, forward publishes); [`WORKERS`] worker tasks run
+//! [`super::up::handle_up_group`] and publish the `Ack`s. A device always goes to the same
+//! worker (hash of its id), so its batches are handled and acked in arrival order (a box can
+//! trust that a later ack's hwm is not lower), while different devices overlap: one batch
+//! verifies its signature and hashes while another commits. A worker takes every `up` of the
+//! same device already waiting in its queue (up to [`MAX_GROUP`]) and ingests them with one
+//! commit (`CloudStore::ingest_many`): with `synchronous = FULL` a commit is an fsync, and one
+//! per batch capped a draining box at a few dozen batches a second. Acks still go out one per
+//! batch, in arrival order, after the commit. Each worker is fed by a bounded channel, so a
+//! slow disk backs pressure up to the broker instead of growing memory. The client's request
+//! channel is unbounded because the worker publishes into it while the event loop may be
+//! waiting on the worker: a bound there could deadlock the two; its size is bounded anyway by
+//! one ack per received batch.
 //!
 //! Durability does not rest on MQTT: the broker's PUBACK only says the cloud received the
 //! message. The box advances its synced mark on our `Ack`, published after the store commit,
 //! and re-sends anything unacked after a restart on either side.
 
 use super::metrics::Metrics;
-use super::up::{KeyCache, UpOutcome, handle_up};
+use super::up::{KeyCache, UpOutcome, handle_up_group};
 use crate::store::CloudStore;
 use rumqttc::{
     AsyncClient, Event, EventLoop, Incoming, MqttOptions, PublishOptions, QoS, SessionMode,
@@ -224,6 +229,9 @@ fn shard(device: &DeviceId, n: usize) -> usize {
     usize::try_from(h % n as u64).unwrap_or(0)
 }
 
+/// Up messages of one device ingested (and committed) together, at most.
+pub const MAX_GROUP: usize = 32;
+
 async fn worker<S: CloudStore>(
     mut rx: mpsc::Receiver<Inbound>,
     client: AsyncClient,
@@ -232,11 +240,45 @@ async fn worker<S: CloudStore>(
     metrics: Arc<Metrics>,
     max_payload: usize,
 ) {
-    while let Some(msg) = rx.recv().await {
+    let mut held: Option<Inbound> = None;
+    loop {
+        let msg = match held.take() {
+            Some(m) => m,
+            None => match rx.recv().await {
+                Some(m) => m,
+                None => break,
+            },
+        };
         match msg.kind {
             TopicKind::Up => {
-                Metrics::inc(&metrics.up_messages);
-                on_up(&client, &store, &keys, &metrics, max_payload, msg).await;
+                // Group commit: whatever else of this device's `up` already waits joins this
+                // commit (in arrival order); anything else waits for the next turn. Under load
+                // the queue fills while a commit runs, so groups grow exactly when it pays.
+                let device = msg.device.clone();
+                let mut group = vec![msg.payload];
+                while group.len() < MAX_GROUP {
+                    match rx.try_recv() {
+                        Ok(m) if m.kind == TopicKind::Up && m.device == device => {
+                            group.push(m.payload);
+                        }
+                        Ok(m) => {
+                            held = Some(m);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                Metrics::add(&metrics.up_messages, group.len() as u64);
+                on_up(
+                    &client,
+                    &store,
+                    &keys,
+                    &metrics,
+                    max_payload,
+                    &device,
+                    &group,
+                )
+                .await;
             }
             TopicKind::State => {
                 Metrics::inc(&metrics.state_messages);
@@ -254,46 +296,51 @@ async fn on_up<S: CloudStore>(
     keys: &KeyCache,
     metrics: &Metrics,
     max_payload: usize,
-    msg: Inbound,
+    device: &DeviceId,
+    payloads: &[bytes::Bytes],
 ) {
-    match handle_up(store, keys, max_payload, &msg.device, &msg.payload).await {
-        UpOutcome::Acked(ack, outcome) => {
-            Metrics::inc(&metrics.batches_acked);
-            Metrics::add(&metrics.entries_stored, u64::from(outcome.stored));
-            Metrics::add(&metrics.entries_duplicate, u64::from(outcome.duplicates));
-            Metrics::add(&metrics.entries_quarantined, u64::from(outcome.quarantined));
-            if outcome.quarantined > 0 {
-                tracing::error!(device = %msg.device, quarantined = outcome.quarantined, "chain broken: entries quarantined");
-            }
-            tracing::debug!(device = %msg.device, hwm = ack.hwm, stored = outcome.stored, dup = outcome.duplicates, missing = ack.missing.len(), "batch ingested");
-            let payload = match serde_json::to_vec(&ack) {
-                Ok(p) => p,
-                Err(e) => {
-                    tracing::error!(error = %e, "ack does not serialise");
-                    return;
+    let refs: Vec<&[u8]> = payloads.iter().map(|p| p.as_ref()).collect();
+    let outcomes = handle_up_group(store, keys, max_payload, device, &refs).await;
+    for (outcome, payload) in outcomes.into_iter().zip(payloads) {
+        match outcome {
+            UpOutcome::Acked(ack, outcome) => {
+                Metrics::inc(&metrics.batches_acked);
+                Metrics::add(&metrics.entries_stored, u64::from(outcome.stored));
+                Metrics::add(&metrics.entries_duplicate, u64::from(outcome.duplicates));
+                Metrics::add(&metrics.entries_quarantined, u64::from(outcome.quarantined));
+                if outcome.quarantined > 0 {
+                    tracing::error!(device = %device, quarantined = outcome.quarantined, "chain broken: entries quarantined");
                 }
-            };
-            match client
-                .publish(
-                    topics::ack(&msg.device),
-                    payload,
-                    PublishOptions::new(QoS::AtLeastOnce),
-                )
-                .await
-            {
-                Ok(()) => Metrics::inc(&metrics.acks_published),
-                Err(e) => {
-                    tracing::warn!(device = %msg.device, error = %e, "ack not published; the box will re-send")
+                tracing::debug!(device = %device, hwm = ack.hwm, stored = outcome.stored, dup = outcome.duplicates, missing = ack.missing.len(), "batch ingested");
+                let payload = match serde_json::to_vec(&ack) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::error!(error = %e, "ack does not serialise");
+                        continue;
+                    }
+                };
+                match client
+                    .publish(
+                        topics::ack(device),
+                        payload,
+                        PublishOptions::new(QoS::AtLeastOnce),
+                    )
+                    .await
+                {
+                    Ok(()) => Metrics::inc(&metrics.acks_published),
+                    Err(e) => {
+                        tracing::warn!(device = %device, error = %e, "ack not published; the box will re-send")
+                    }
                 }
             }
-        }
-        UpOutcome::Refused(r) => {
-            metrics.refused(r.reason());
-            tracing::warn!(device = %msg.device, reason = r.reason(), detail = %r, bytes = msg.payload.len(), "up message refused; nothing stored");
-        }
-        UpOutcome::Failed(e) => {
-            Metrics::inc(&metrics.store_failures);
-            tracing::error!(device = %msg.device, error = %e, "store failed; batch not acked");
+            UpOutcome::Refused(r) => {
+                metrics.refused(r.reason());
+                tracing::warn!(device = %device, reason = r.reason(), detail = %r, bytes = payload.len(), "up message refused; nothing stored");
+            }
+            UpOutcome::Failed(e) => {
+                Metrics::inc(&metrics.store_failures);
+                tracing::error!(device = %device, error = %e, "store failed; batch not acked");
+            }
         }
     }
 }

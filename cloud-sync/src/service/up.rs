@@ -124,35 +124,88 @@ pub async fn handle_up<S: CloudStore>(
     device: &DeviceId,
     payload: &[u8],
 ) -> UpOutcome {
-    let signed = match SignedEnvelope::from_bytes(payload) {
-        Ok(s) => s,
-        Err(e) => return UpOutcome::Refused(Refusal::Framing(e)),
-    };
-    let key = match keys.get(store, device).await {
-        Ok(k) => k,
+    let batch = match check_up(store, keys, max_payload, device, payload).await {
+        Ok(b) => b,
         Err(outcome) => return outcome,
     };
-    let inner = match signed.verify(&key) {
-        Ok(bytes) => bytes,
-        Err(e) => return UpOutcome::Refused(Refusal::Signature(e)),
-    };
-    let batch: EntryBatch = match envelope::decode(inner, max_payload) {
-        Ok(b) => b,
-        Err(e) => return UpOutcome::Refused(Refusal::Envelope(e)),
-    };
+    outcome_of(device, store.ingest(device, batch.entries).await)
+}
+
+/// [`handle_up`] for several payloads of one device, in arrival order: each is checked alone
+/// (a refusal affects only its own payload), the accepted ones are ingested together with
+/// [`CloudStore::ingest_many`] (one commit for the lot), and the outcomes come back in order.
+pub async fn handle_up_group<S: CloudStore>(
+    store: &S,
+    keys: &KeyCache,
+    max_payload: usize,
+    device: &DeviceId,
+    payloads: &[&[u8]],
+) -> Vec<UpOutcome> {
+    let mut outcomes: Vec<Option<UpOutcome>> = Vec::with_capacity(payloads.len());
+    let mut batches = Vec::new();
+    for payload in payloads {
+        match check_up(store, keys, max_payload, device, payload).await {
+            Ok(b) => {
+                outcomes.push(None);
+                batches.push(b.entries);
+            }
+            Err(outcome) => outcomes.push(Some(outcome)),
+        }
+    }
+    let mut stored = if batches.is_empty() {
+        Vec::new()
+    } else {
+        store.ingest_many(device, batches).await
+    }
+    .into_iter();
+    outcomes
+        .into_iter()
+        .map(|o| {
+            o.unwrap_or_else(|| match stored.next() {
+                Some(r) => outcome_of(device, r),
+                None => UpOutcome::Failed(crate::store::StoreError::Task(
+                    "the store answered fewer batches than it was given".into(),
+                )),
+            })
+        })
+        .collect()
+}
+
+/// Every check before the store: framing, signature, envelope, version, device, batch shape.
+async fn check_up<S: CloudStore>(
+    store: &S,
+    keys: &KeyCache,
+    max_payload: usize,
+    device: &DeviceId,
+    payload: &[u8],
+) -> Result<EntryBatch, UpOutcome> {
+    let signed =
+        SignedEnvelope::from_bytes(payload).map_err(|e| UpOutcome::Refused(Refusal::Framing(e)))?;
+    let key = keys.get(store, device).await?;
+    let inner = signed
+        .verify(&key)
+        .map_err(|e| UpOutcome::Refused(Refusal::Signature(e)))?;
+    let batch: EntryBatch = envelope::decode(inner, max_payload)
+        .map_err(|e| UpOutcome::Refused(Refusal::Envelope(e)))?;
     if batch.v != WIRE_VERSION {
-        return UpOutcome::Refused(Refusal::Batch(BatchError::Version(batch.v)));
+        return Err(UpOutcome::Refused(Refusal::Batch(BatchError::Version(
+            batch.v,
+        ))));
     }
     if &batch.device != device {
-        return UpOutcome::Refused(Refusal::DeviceMismatch {
+        return Err(UpOutcome::Refused(Refusal::DeviceMismatch {
             topic: device.clone(),
             batch: batch.device,
-        });
+        }));
     }
-    if let Err(e) = batch.check() {
-        return UpOutcome::Refused(Refusal::Batch(e));
-    }
-    match store.ingest(device, batch.entries).await {
+    batch
+        .check()
+        .map_err(|e| UpOutcome::Refused(Refusal::Batch(e)))?;
+    Ok(batch)
+}
+
+fn outcome_of(device: &DeviceId, r: Result<IngestOutcome, crate::store::StoreError>) -> UpOutcome {
+    match r {
         Ok(outcome) => {
             let mut ack = Ack::new(
                 device.clone(),
@@ -216,6 +269,59 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    fn seal_part(id: &DeviceId, key: &SignKey, chain: &[trace_core::Entry]) -> Vec<u8> {
+        let env = envelope::encode(
+            &EntryBatch::new(id.clone(), chain.to_vec()),
+            Compression::Lz4,
+        )
+        .unwrap();
+        SignedEnvelope::sign(env, key).unwrap().to_bytes()
+    }
+
+    #[tokio::test]
+    async fn a_group_commits_together_and_a_refusal_in_it_stays_alone() {
+        let key = SignKey::ed25519_from_seed(&[4; 32]);
+        let (_d, store, id) = setup(&key).await;
+        let keys = KeyCache::default();
+        let chain = testkit::stall_chain(&id, 1, HashAlg::Sha256, 30);
+        let forged = SignKey::ed25519_from_seed(&[9; 32]);
+        // In arrival order: 11..=20 before 1..=10 (out of order), a forgery, 21..=30, and
+        // 1..=10 again (duplicates).
+        let payloads = [
+            seal_part(&id, &key, &chain[10..20]),
+            seal_part(&id, &key, &chain[0..10]),
+            seal_part(&id, &forged, &chain[20..30]),
+            seal_part(&id, &key, &chain[20..30]),
+            seal_part(&id, &key, &chain[0..10]),
+        ];
+        let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        let out = handle_up_group(&store, &keys, 1 << 20, &id, &refs).await;
+        let seen: Vec<String> = out
+            .iter()
+            .map(|o| match o {
+                UpOutcome::Acked(a, o) => format!("ack {} +{} ={}", a.hwm, o.stored, o.duplicates),
+                UpOutcome::Refused(r) => r.reason().to_owned(),
+                UpOutcome::Failed(e) => format!("failed {e}"),
+            })
+            .collect();
+        // Each ack says what was durable after its own batch, as if ingested one by one.
+        assert_eq!(
+            seen,
+            [
+                "ack 0 +10 =0",
+                "ack 20 +10 =0",
+                "bad_signature",
+                "ack 30 +10 =0",
+                "ack 30 +0 =10"
+            ]
+        );
+        match &out[0] {
+            UpOutcome::Acked(a, _) => assert_eq!(a.missing, vec![SeqRange::new(1, 10)]),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(store.stats().await.unwrap().entries, 30);
     }
 
     #[tokio::test]

@@ -256,6 +256,42 @@ impl CloudStore for SqliteStore {
         self.write(move |c| write::ingest(c, &device, batch)).await
     }
 
+    async fn ingest_many(
+        &self,
+        device: &DeviceId,
+        batches: Vec<Vec<Entry>>,
+    ) -> Vec<StoreResult<IngestOutcome>> {
+        let n = batches.len();
+        let alg = match self.hash_alg(device).await {
+            Ok(a) => a,
+            Err(e) => return (0..n).map(|_| Err(same_error(&e))).collect(),
+        };
+        // Verification (hashing, encoding) of the batches runs in parallel on the blocking
+        // pool; the writer then commits them all in one transaction (one fsync for the group).
+        let tasks: Vec<_> = batches
+            .into_iter()
+            .map(|entries| {
+                let device = device.clone();
+                tokio::task::spawn_blocking(move || write::Verified::new(&device, entries, alg))
+            })
+            .collect();
+        let mut verified = Vec::with_capacity(n);
+        for t in tasks {
+            verified.push(match t.await {
+                Ok(v) => v,
+                Err(e) => Err(StoreError::Task(e.to_string())),
+            });
+        }
+        let device = device.clone();
+        match self
+            .write(move |c| Ok(write::ingest_group(c, &device, verified)))
+            .await
+        {
+            Ok(results) => results,
+            Err(e) => (0..n).map(|_| Err(same_error(&e))).collect(),
+        }
+    }
+
     async fn set_online(&self, device: &DeviceId, online: bool) -> StoreResult<()> {
         let device = device.clone();
         self.write(move |c| write::set_online(c, &device, online))
@@ -302,6 +338,15 @@ impl CloudStore for SqliteStore {
 
     async fn alerts(&self, after: i64, limit: u32) -> StoreResult<Vec<Alert>> {
         self.read(move |c| read::alerts(c, after, limit)).await
+    }
+}
+
+/// One error reported for each batch of a group (`StoreError` is not `Clone`): the same
+/// message and the same [`crate::ErrorKind`].
+fn same_error(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::UnknownDevice(d) => StoreError::UnknownDevice(d.clone()),
+        other => StoreError::Task(other.to_string()),
     }
 }
 

@@ -98,11 +98,55 @@ impl Verified {
     }
 }
 
+/// One batch in its own IMMEDIATE transaction.
 pub(super) fn ingest(
     conn: &mut Connection,
     device: &DeviceId,
     batch: Verified,
 ) -> StoreResult<IngestOutcome> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let out = ingest_in(&tx, device, batch)?;
+    tx.commit()?;
+    Ok(out)
+}
+
+/// Several batches of one device, in order, in ONE transaction (group commit): each batch runs
+/// in its own savepoint, so a failing batch rolls back alone and reports its error exactly as
+/// [`ingest`] would, while the others are committed together with one disk flush. If the
+/// final commit fails, every batch reports the failure (nothing of the group is stored).
+pub(super) fn ingest_group(
+    conn: &mut Connection,
+    device: &DeviceId,
+    batches: Vec<StoreResult<Verified>>,
+) -> Vec<StoreResult<IngestOutcome>> {
+    let n = batches.len();
+    let all_failed = |what: &str, e: &dyn std::fmt::Display| {
+        (0..n)
+            .map(|_| Err(StoreError::Task(format!("{what}: {e}"))))
+            .collect()
+    };
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return all_failed("cannot begin the group transaction", &e),
+    };
+    let mut out = Vec::with_capacity(n);
+    for batch in batches {
+        let result = batch.and_then(|b| {
+            let sp = tx.savepoint()?;
+            let r = ingest_in(&sp, device, b)?;
+            sp.commit()?;
+            Ok(r)
+        });
+        out.push(result);
+    }
+    match tx.commit() {
+        Ok(()) => out,
+        Err(e) => all_failed("group commit failed", &e),
+    }
+}
+
+/// The body of an ingest, inside the caller's transaction or savepoint.
+fn ingest_in(tx: &Connection, device: &DeviceId, batch: Verified) -> StoreResult<IngestOutcome> {
     let Verified {
         entries,
         alg: verified_with,
@@ -110,7 +154,6 @@ pub(super) fn ingest(
         events,
     } = batch;
     let now = Timestamp::now().0;
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (dev, alg) =
         device_key(&tx, device)?.ok_or_else(|| StoreError::UnknownDevice(device.clone()))?;
     if alg != verified_with {
@@ -223,7 +266,6 @@ pub(super) fn ingest(
         purchases,
         to_i64(aside_rows as u64)
     ])?;
-    tx.commit()?;
     Ok(IngestOutcome {
         stored,
         duplicates,
@@ -236,10 +278,7 @@ pub(super) fn ingest(
 }
 
 /// The device's ingest state, plus its hwm and head hash as stored.
-fn load_state(
-    tx: &Transaction<'_>,
-    dev: i64,
-) -> StoreResult<(DeviceIngestState, u64, Option<Digest>)> {
+fn load_state(tx: &Connection, dev: i64) -> StoreResult<(DeviceIngestState, u64, Option<Digest>)> {
     let (hwm, head, max, quarantined): (i64, Option<Vec<u8>>, i64, bool) = tx
         .prepare_cached(
             "SELECT hwm, head_hash, max_seq, quarantined_at IS NOT NULL
@@ -268,7 +307,7 @@ fn load_state(
     ))
 }
 
-fn fetch_links(tx: &Transaction<'_>, dev: i64, seqs: &[u64]) -> StoreResult<HashMap<u64, Link>> {
+fn fetch_links(tx: &Connection, dev: i64, seqs: &[u64]) -> StoreResult<HashMap<u64, Link>> {
     let mut stmt =
         tx.prepare_cached("SELECT prev_hash, hash FROM entries WHERE dev = ?1 AND seq = ?2")?;
     let mut links = HashMap::with_capacity(seqs.len());
@@ -296,7 +335,7 @@ enum Projected {
 }
 
 /// Projections for the views, written with the entry.
-fn project(tx: &Transaction<'_>, dev: i64, e: &Entry, now: i64) -> StoreResult<Projected> {
+fn project(tx: &Connection, dev: i64, e: &Entry, now: i64) -> StoreResult<Projected> {
     let seq = to_i64(e.seq);
     #[allow(unreachable_patterns)] // the vocabulary grows; new kinds have no projection yet
     match &e.event {
@@ -368,7 +407,7 @@ fn project(tx: &Transaction<'_>, dev: i64, e: &Entry, now: i64) -> StoreResult<P
 }
 
 fn alert(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     dev: i64,
     kind: &str,
     seq: Option<u64>,

@@ -53,6 +53,24 @@ pub trait CloudStore: Send + Sync + 'static {
         entries: Vec<Entry>,
     ) -> impl Future<Output = StoreResult<IngestOutcome>> + Send;
 
+    /// Ingest several batches of one device, in order, with the same result per batch as
+    /// `ingest` called on each in turn. A backend may commit them together (group commit: one
+    /// disk flush for the lot); the results come back only once all of them are durable, so an
+    /// ack derived from any of them is true. The default runs them one by one.
+    fn ingest_many(
+        &self,
+        device: &DeviceId,
+        batches: Vec<Vec<Entry>>,
+    ) -> impl Future<Output = Vec<StoreResult<IngestOutcome>>> + Send {
+        async move {
+            let mut out = Vec::with_capacity(batches.len());
+            for entries in batches {
+                out.push(self.ingest(device, entries).await);
+            }
+            out
+        }
+    }
+
     /// Record the device's presence (from its retained `state` topic and last will).
     fn set_online(
         &self,

@@ -3,10 +3,10 @@
 //!
 //! Design: one `select!` loop over four sources (link events, a short poll of the ledger head
 //! for new entries and ack timeouts, the state timer, stop). After each, `pump` publishes
-//! batches while the [`Planner`] window has room. Ledger reads and the per-ack `mark_synced`
+//! batches while the [`Planner`] window has room. Ledger reads and the `mark_synced` writes
 //! run inline: each is one short statement or transaction, and the MQTT event loop runs in its
 //! own task, so the connection keeps flowing meanwhile. The mark is written only from the
-//! cloud's `Ack` hwm, capped at the ledger head.
+//! cloud's `Ack` hwm, capped at the ledger head, and coalesced (`flush_mark`).
 
 use super::link::LinkEvent;
 use super::{Planner, SyncError, SyncOptions, SyncProgress, disk, downlink::Docs};
@@ -30,8 +30,23 @@ struct Driver {
     docs: Docs,
     p: SyncProgress,
     disk_fault: Option<DeviceFault>,
+    /// Set after [`STUCK_STRIKES`] ack timeouts in a row: reported in `state` so an operator
+    /// sees a batch the cloud keeps refusing (re-sends back off meanwhile, see the planner).
+    stuck_fault: Option<DeviceFault>,
     disk_free: Option<u64>,
+    /// The cloud's acked mark not yet written to the ledger, and when the mark was last
+    /// written. Each write is a committed (fsynced) transaction; at hundreds of acks a second
+    /// that was a large share of the drain, so the mark lags by up to [`MARK_EVERY`] while
+    /// draining. Harmless: after a crash the lag is re-sent and the cloud counts duplicates.
+    mark_due: Option<u64>,
+    marked_at: Instant,
 }
+
+/// Ack timeouts in a row after which the box reports itself stuck.
+const STUCK_STRIKES: u32 = 3;
+
+/// The longest the ledger's sync mark lags the cloud's ack while draining.
+const MARK_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 pub(super) async fn run(
     opts: SyncOptions,
@@ -47,7 +62,10 @@ pub(super) async fn run(
         docs: Docs::load(opts.docs_dir.clone()),
         p: SyncProgress::default(),
         disk_fault: None,
+        stuck_fault: None,
         disk_free: None,
+        mark_due: None,
+        marked_at: Instant::now(),
         opts,
         ledger,
         client,
@@ -82,6 +100,7 @@ pub(super) async fn run(
         if let Err(e) = step {
             break Err(e);
         }
+        d.flush_mark(false);
         if d.p.connected && !was_idle && d.planner.is_idle() {
             // Drained: tell the cloud now rather than at the next state tick.
             if let Err(e) = d.publish_state(true).await {
@@ -96,6 +115,7 @@ pub(super) async fn run(
             changed
         });
     };
+    d.flush_mark(true);
     if d.p.connected {
         let _ = d.publish_state(false).await;
     }
@@ -126,6 +146,10 @@ impl Driver {
                     return Ok(());
                 }
                 self.p.acks += 1;
+                self.p.stuck = false;
+                if self.stuck_fault.take().is_some() {
+                    tracing::info!("the cloud acks again");
+                }
                 if a.quarantined {
                     tracing::error!(device = %a.device, "the cloud quarantined this device's chain; entries keep syncing but need an operator");
                 }
@@ -138,13 +162,10 @@ impl Driver {
                         "the cloud claims entries this ledger does not have; capped at the head"
                     );
                 }
+                self.planner.heard(Instant::now());
                 let acked = self.planner.on_ack(a.hwm.min(head), &a.missing);
                 if acked > self.p.synced_seq {
-                    match self.ledger.mark_synced(acked) {
-                        Ok(()) => self.p.synced_seq = acked,
-                        // Not fatal: the next ack moves the mark again.
-                        Err(e) => tracing::warn!(error = %e, acked, "sync mark not written"),
-                    }
+                    self.mark_due = Some(acked);
                 }
             }
             LinkEvent::Downlink(bytes) => match self.docs.apply(&mut self.ledger, &bytes) {
@@ -170,9 +191,49 @@ impl Driver {
         let n = self.planner.expire(Instant::now(), self.opts.ack_timeout);
         if n > 0 {
             self.p.resent += n as u64;
-            tracing::warn!(batches = n, "no ack from the cloud in time; sending again");
+            let strikes = self.planner.strikes();
+            tracing::warn!(
+                batches = n,
+                strikes,
+                "no ack from the cloud in time; sending again (waiting longer each time)"
+            );
+            self.p.stuck = strikes >= STUCK_STRIKES;
+            if self.p.stuck && self.stuck_fault.is_none() {
+                let range = self.planner.oldest_in_flight();
+                let detail = format!(
+                    "no ack after {strikes} sends in a row (oldest unacked: {range:?}); the cloud may be refusing it: see its log"
+                );
+                tracing::error!("{detail}");
+                self.stuck_fault = Some(DeviceFault {
+                    source: "sync".into(),
+                    kind: FaultKind::Other,
+                    since: Timestamp::now(),
+                    detail: Some(detail),
+                });
+            }
         }
         Ok(())
+    }
+
+    /// Write the acked mark to the ledger when it is due: at once when `force`d or when the
+    /// outbox is drained, else at most every [`MARK_EVERY`].
+    fn flush_mark(&mut self, force: bool) {
+        let Some(mark) = self.mark_due else {
+            return;
+        };
+        if !(force || self.planner.is_idle() || self.marked_at.elapsed() >= MARK_EVERY) {
+            return;
+        }
+        self.marked_at = Instant::now();
+        match self.ledger.mark_synced(mark) {
+            Ok(()) => {
+                self.p.synced_seq = mark;
+                self.mark_due = None;
+            }
+            // Not fatal: it stays due and the next turn tries again (at stop, the lag is
+            // simply re-sent next time).
+            Err(e) => tracing::warn!(error = %e, mark, "sync mark not written"),
+        }
     }
 
     /// Publish batches while the window has room.
@@ -249,7 +310,12 @@ impl Driver {
             synced_seq: s.synced_seq,
             backlog: s.backlog,
             oldest_unsynced_at: s.oldest_unsynced_at,
-            faults: self.disk_fault.iter().cloned().collect(),
+            faults: self
+                .disk_fault
+                .iter()
+                .chain(&self.stuck_fault)
+                .cloned()
+                .collect(),
             disk_free_bytes: self.disk_free,
             applied_docs: self.docs.applied(),
             software: Some(format!("baytrace-edge {}", env!("CARGO_PKG_VERSION"))),

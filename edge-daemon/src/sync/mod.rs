@@ -185,6 +185,9 @@ pub struct SyncProgress {
     pub acks: u64,
     /// Batches queued again after an ack timeout.
     pub resent: u64,
+    /// Several ack timeouts in a row (the cloud may refuse a batch): reported as a `sync`
+    /// fault in `state`; cleared by the next ack.
+    pub stuck: bool,
     pub disk_low: bool,
     pub applied_docs: Vec<AppliedDoc>,
 }

@@ -36,7 +36,18 @@ pub struct Planner {
     frontier: u64,
     queue: VecDeque<SeqRange>,
     inflight: VecDeque<Flight>,
+    /// Ack timeouts in a row with no ack in between: each doubles the next wait (up to
+    /// [`MAX_BACKOFF_SHIFT`] doublings), so a batch the cloud refuses forever is not re-sent
+    /// at full rate forever.
+    strikes: u32,
+    /// When the cloud last answered: timeouts count from the later of this and the oldest
+    /// send, so a cloud that is slow but acking (a big backlog on a busy machine) is not
+    /// flooded with re-sends of what it is about to ack.
+    heard_at: Option<Instant>,
 }
+
+/// The wait for an ack grows to at most `timeout * 2^MAX_BACKOFF_SHIFT`.
+pub const MAX_BACKOFF_SHIFT: u32 = 5;
 
 impl Planner {
     /// `batch` entries per message, `window` batches in flight, `live` newest entries first
@@ -50,6 +61,8 @@ impl Planner {
             frontier: 0,
             queue: VecDeque::new(),
             inflight: VecDeque::new(),
+            strikes: 0,
+            heard_at: None,
         }
     }
 
@@ -113,6 +126,7 @@ impl Planner {
     /// ranges it lacks below its highest stored seq. Returns the new contiguous mark.
     pub fn on_ack(&mut self, hwm: u64, missing: &[SeqRange]) -> u64 {
         self.inflight.pop_front();
+        self.strikes = 0;
         if hwm > self.acked {
             self.acked = hwm;
             self.frontier = self.frontier.max(hwm);
@@ -142,21 +156,39 @@ impl Planner {
         self.acked
     }
 
-    /// If the oldest batch in flight has waited longer than `timeout`, queue everything in
-    /// flight again (in order, at the front). Returns how many batches were re-queued.
+    /// The cloud answered (an ack) at `now`.
+    pub fn heard(&mut self, now: Instant) {
+        self.heard_at = Some(now);
+    }
+
+    /// If the oldest batch in flight has waited longer than `timeout` (doubled for every
+    /// timeout since the last ack), queue everything in flight again (in order, at the front).
+    /// Returns how many batches were re-queued.
     pub fn expire(&mut self, now: Instant, timeout: Duration) -> usize {
-        let stale = self
-            .inflight
-            .front()
-            .is_some_and(|f| now.duration_since(f.sent_at) >= timeout);
+        let wait = timeout.saturating_mul(1 << self.strikes.min(MAX_BACKOFF_SHIFT));
+        let stale = self.inflight.front().is_some_and(|f| {
+            let since = self.heard_at.map_or(f.sent_at, |h| h.max(f.sent_at));
+            now.saturating_duration_since(since) >= wait
+        });
         if !stale {
             return 0;
         }
+        self.strikes = self.strikes.saturating_add(1);
         let n = self.inflight.len();
         for f in self.inflight.drain(..).rev() {
             self.queue.push_front(f.range);
         }
         n
+    }
+
+    /// Ack timeouts in a row (0 after any ack).
+    pub fn strikes(&self) -> u32 {
+        self.strikes
+    }
+
+    /// The oldest batch in flight (the one an ack is awaited for).
+    pub fn oldest_in_flight(&self) -> Option<SeqRange> {
+        self.inflight.front().map(|f| f.range)
     }
 
     pub fn acked(&self) -> u64 {
@@ -292,6 +324,46 @@ mod tests {
         assert_eq!(p.expire(t0 + Duration::from_secs(1), t), 0);
         assert_eq!(p.expire(t0 + t, t), 2);
         assert_eq!(drain(&mut p, t0 + t), vec![r(1, 10), r(11, 20)]);
+    }
+
+    #[test]
+    fn timeouts_in_a_row_back_off_and_an_ack_resets_them() {
+        let mut p = Planner::new(10, 1, 0);
+        p.reset(0, 30);
+        let t = Duration::from_secs(2);
+        let mut now = Instant::now();
+        // A batch the cloud never acks: re-sent after 2, 4, 8 ... s, capped.
+        let mut waits = Vec::new();
+        for _ in 0..8 {
+            assert_eq!(p.next(now), Some(r(1, 10)));
+            let mut waited = Duration::ZERO;
+            while p.expire(now + waited, t) == 0 {
+                waited += Duration::from_secs(1);
+            }
+            waits.push(waited.as_secs());
+            now += waited;
+        }
+        assert_eq!(waits, [2, 4, 8, 16, 32, 64, 64, 64]);
+        assert_eq!(p.strikes(), 8);
+        // An ack: back to the plain timeout.
+        assert_eq!(p.next(now), Some(r(1, 10)));
+        p.on_ack(10, &[]);
+        assert_eq!(p.strikes(), 0);
+        assert_eq!(p.next(now), Some(r(11, 20)));
+        assert_eq!(p.expire(now + t, t), 1);
+    }
+
+    #[test]
+    fn acks_flowing_hold_off_the_timeout() {
+        let mut p = Planner::new(10, 3, 0);
+        p.reset(0, 100);
+        let t0 = Instant::now();
+        let t = Duration::from_secs(2);
+        drain(&mut p, t0);
+        p.heard(t0 + Duration::from_secs(1));
+        p.on_ack(10, &[]);
+        assert_eq!(p.expire(t0 + t, t), 0, "slow but acking: no re-send");
+        assert_eq!(p.expire(t0 + Duration::from_secs(3), t), 2);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! with a filled ledger, and an MQTT observer.
 #![allow(dead_code)]
 
+pub mod procs;
+
 use cloud_sync::provision::{DeviceCredentials, NewDevice, add_device};
 use cloud_sync::{CloudConfig, CloudStore, RunningCloud};
 use edge_daemon::ledger::{Ledger, LedgerOptions};
@@ -84,28 +86,33 @@ impl Cloud {
     /// The cloud's view must equal the box's ledger exactly: same count, same seqs and hashes,
     /// same head, nothing missing, nothing duplicated.
     pub async fn assert_matches(&self, ledger: &Ledger) {
-        let head = ledger.head().unwrap();
-        let store = &self.running.store;
-        let devices = store.list_devices().await.unwrap();
-        let d = devices.iter().find(|d| d.id == device()).expect("device");
-        assert_eq!(d.hwm, head.seq, "cloud hwm");
-        assert_eq!(d.max_seq, head.seq);
-        assert_eq!(d.entries, head.seq, "entry count (no duplicates)");
-        assert_eq!(d.head_hash, Some(head.hash), "head hash");
-        assert!(d.missing.is_empty(), "missing {:?}", d.missing);
-        assert!(!d.quarantined);
-        assert_eq!(store.stats().await.unwrap().entries, head.seq);
-        let mut from = 1;
-        while from <= head.seq {
-            let to = (from + 4_999).min(head.seq);
-            let cloud = store.entries(&device(), from..=to).await.unwrap();
-            let edge = ledger.range(from..=to).unwrap();
-            assert_eq!(cloud.len(), edge.len());
-            for (c, e) in cloud.iter().zip(&edge) {
-                assert_eq!((c.seq, c.hash), (e.seq, e.hash));
-            }
-            from = to + 1;
+        assert_store_matches(&self.running.store, ledger).await;
+    }
+}
+
+/// `store` must hold exactly `ledger`'s entries: same count, same seqs and hashes, same head,
+/// nothing missing, nothing duplicated, not quarantined.
+pub async fn assert_store_matches(store: &impl CloudStore, ledger: &Ledger) {
+    let head = ledger.head().unwrap();
+    let devices = store.list_devices().await.unwrap();
+    let d = devices.iter().find(|d| d.id == device()).expect("device");
+    assert_eq!(d.hwm, head.seq, "cloud hwm");
+    assert_eq!(d.max_seq, head.seq);
+    assert_eq!(d.entries, head.seq, "entry count (no duplicates)");
+    assert_eq!(d.head_hash, Some(head.hash), "head hash");
+    assert!(d.missing.is_empty(), "missing {:?}", d.missing);
+    assert!(!d.quarantined);
+    assert_eq!(store.stats().await.unwrap().entries, head.seq);
+    let mut from = 1;
+    while from <= head.seq {
+        let to = (from + 4_999).min(head.seq);
+        let cloud = store.entries(&device(), from..=to).await.unwrap();
+        let edge = ledger.range(from..=to).unwrap();
+        assert_eq!(cloud.len(), edge.len());
+        for (c, e) in cloud.iter().zip(&edge) {
+            assert_eq!((c.seq, c.hash), (e.seq, e.hash));
         }
+        from = to + 1;
     }
 }
 
@@ -142,7 +149,7 @@ pub fn sync_opts(cloud: &Cloud, cred: &DeviceCredentials, ledger: &Path) -> Sync
 
 /// Wait (bounded only as a guard against a hang) until the sync mark reaches `seq`.
 pub async fn synced(h: &SyncHandle, seq: u64) {
-    tokio::time::timeout(Duration::from_secs(300), h.synced_to(seq))
+    tokio::time::timeout(Duration::from_secs(900), h.synced_to(seq))
         .await
         .expect("sync finished");
     assert!(h.progress().borrow().synced_seq >= seq);
@@ -193,6 +200,7 @@ pub async fn observer(
 pub struct Mosquitto {
     pub port: u16,
     child: Child,
+    conf: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -203,15 +211,20 @@ impl Drop for Mosquitto {
     }
 }
 
+/// A free loopback port (bound to port 0, then released for a child to take).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// Start `mosquitto -c FILE` on a free loopback port. Panics (never skips) when mosquitto is
 /// not installed: `apt-get install mosquitto`.
 pub fn mosquitto() -> Mosquitto {
     let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let conf = dir.path().join("mosquitto.conf");
     std::fs::write(
         &conf,
@@ -221,26 +234,51 @@ pub fn mosquitto() -> Mosquitto {
         ),
     )
     .unwrap();
-    let child = Command::new("mosquitto")
-        .arg("-c")
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("mosquitto must be installed for this test (apt-get install mosquitto)");
+    let child = spawn_mosquitto(&conf);
     // Owned at once, so every path below kills and reaps it.
     let m = Mosquitto {
         port,
         child,
+        conf,
         _dir: dir,
     };
+    m.wait_listening();
+    m
+}
+
+fn spawn_mosquitto(conf: &Path) -> Child {
+    Command::new("mosquitto")
+        .arg("-c")
+        .arg(conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto must be installed for this test (apt-get install mosquitto)")
+}
+
+impl Mosquitto {
+    /// SIGKILL the broker (every session and queued message is lost: persistence is off) and
+    /// start a fresh one on the same port.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn_mosquitto(&self.conf);
+        self.wait_listening();
+    }
+
+    fn wait_listening(&self) {
+        wait_listening(self.port, "mosquitto");
+    }
+}
+
+/// Wait until something accepts TCP connections on `port` (a child we started).
+pub fn wait_listening(port: u16, what: &str) {
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    for _ in 0..500 {
+    for _ in 0..1_000 {
         if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
-            return m;
+            return;
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    drop(m);
-    panic!("mosquitto did not start listening on {addr}");
+    panic!("{what} did not start listening on {addr}");
 }
