@@ -9,6 +9,7 @@
 mod bench;
 mod commands;
 pub mod devices;
+pub mod line;
 mod progress;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -135,6 +136,9 @@ Never overwrites an existing ledger."
     /// Measure the ledger on this box's disk.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Production line: run a coder job, reconcile a batch.
+    #[command(subcommand)]
+    Line(line::LineCommand),
     /// Installer device commands: devices, scale, print-test, scanner, sim.
     #[command(flatten)]
     Devices(devices::DeviceCommand),
