@@ -95,9 +95,26 @@ fn bad_arguments_are_refused_before_anything_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let db = new_box(dir.path());
     let o = edge(&[
-        "line", "run", "--db", p(&db), "--job", "J1", "--batch", "B1", "--pool", "P1",
-        "--count", "10", "--protocol", "tij", "--coder", "tcp://127.0.0.1:9", "--low-water",
-        "40", "--high-water", "30",
+        "line",
+        "run",
+        "--db",
+        p(&db),
+        "--job",
+        "J1",
+        "--batch",
+        "B1",
+        "--pool",
+        "P1",
+        "--count",
+        "10",
+        "--protocol",
+        "tij",
+        "--coder",
+        "tcp://127.0.0.1:9",
+        "--low-water",
+        "40",
+        "--high-water",
+        "30",
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
@@ -105,7 +122,15 @@ fn bad_arguments_are_refused_before_anything_is_recorded() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let o = edge(&["line", "reconcile", "--db", p(&db), "--batch", "B1", "--json"]);
+    let o = edge(&[
+        "line",
+        "reconcile",
+        "--db",
+        p(&db),
+        "--batch",
+        "B1",
+        "--json",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("no line job for batch B1"),
@@ -113,8 +138,26 @@ fn bad_arguments_are_refused_before_anything_is_recorded() {
         String::from_utf8_lossy(&o.stderr)
     );
     let o = edge(&[
-        "line", "run", "--db", p(&db), "--job", "J1", "--batch", "B1", "--pool", "P1",
-        "--count", "10", "--protocol", "laser", "--coder", "tcp://127.0.0.1:9",
+        "line",
+        "run",
+        "--db",
+        p(&db),
+        "--job",
+        "J1",
+        "--batch",
+        "B1",
+        "--pool",
+        "P1",
+        "--count",
+        "10",
+        "--protocol",
+        "laser",
+        "--coder",
+        "tcp://127.0.0.1:9",
     ]);
-    assert_eq!(o.status.code(), Some(2), "unknown protocol is a usage error");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "unknown protocol is a usage error"
+    );
 }

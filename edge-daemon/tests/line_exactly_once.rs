@@ -44,13 +44,24 @@ fn faults() -> Vec<FaultAt> {
     f
 }
 
-fn wait_printed(h: &device_drivers::coder::sim::CoderSimHandle, n: u64, child: &mut std::process::Child) {
+fn wait_printed(
+    h: &device_drivers::coder::sim::CoderSimHandle,
+    n: u64,
+    child: &mut std::process::Child,
+) {
     let t0 = Instant::now();
     while h.stats().printed < n {
         if let Some(st) = child.try_wait().unwrap() {
-            panic!("the box exited early ({st}) at {} printed", h.stats().printed);
+            panic!(
+                "the box exited early ({st}) at {} printed",
+                h.stats().printed
+            );
         }
-        assert!(t0.elapsed() < PATIENCE, "stuck at {} printed", h.stats().printed);
+        assert!(
+            t0.elapsed() < PATIENCE,
+            "stuck at {} printed",
+            h.stats().printed
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
@@ -100,14 +111,30 @@ fn exactly_once(protocol: CoderProtocol) {
         if let Some(st) = child.try_wait().unwrap() {
             break st;
         }
-        assert!(t0.elapsed() < PATIENCE, "{protocol}: the last run never finished");
+        assert!(
+            t0.elapsed() < PATIENCE,
+            "{protocol}: the last run never finished"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut out = String::new();
     let mut err = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-    assert!(status.success(), "{protocol}: line run failed: {status}\n{err}");
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        status.success(),
+        "{protocol}: line run failed: {status}\n{err}"
+    );
     let elapsed = started.elapsed();
     let final_stats: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     // Everything printed has been read back by now; stop the simulator before reading its log.
@@ -120,18 +147,37 @@ fn exactly_once(protocol: CoderProtocol) {
 
     let r = reconcile(&db, "B20261122");
     assert_eq!(r.encoded, N, "{protocol}: the job stops at its target");
-    assert_eq!(r.encoded, printed.len() as u64, "{protocol}: encoded != codes in the log");
-    assert_eq!(r.allocated, r.encoded + r.scrapped + r.unused, "{protocol}: {r:?}");
+    assert_eq!(
+        r.encoded,
+        printed.len() as u64,
+        "{protocol}: encoded != codes in the log"
+    );
+    assert_eq!(
+        r.allocated,
+        r.encoded + r.scrapped + r.unused,
+        "{protocol}: {r:?}"
+    );
 
     // Not just the counts: the very codes.
     let c = ledger_codes(&db);
     let fmt = |s: &u64| format!("{prefix}{s:08}");
     let encoded: HashSet<String> = c.encoded.iter().map(fmt).collect();
-    assert_eq!(encoded.len(), c.encoded.len(), "{protocol}: a serial encoded twice");
+    assert_eq!(
+        encoded.len(),
+        c.encoded.len(),
+        "{protocol}: a serial encoded twice"
+    );
     let logged: HashSet<String> = printed.iter().cloned().collect();
-    assert_eq!(encoded, logged, "{protocol}: encoded codes differ from the print log");
+    assert_eq!(
+        encoded, logged,
+        "{protocol}: encoded codes differ from the print log"
+    );
     let scrapped: HashSet<String> = c.scrapped.iter().map(fmt).collect();
-    assert_eq!(scrapped.len(), c.scrapped.len(), "{protocol}: a serial scrapped twice");
+    assert_eq!(
+        scrapped.len(),
+        c.scrapped.len(),
+        "{protocol}: a serial scrapped twice"
+    );
     assert!(
         scrapped.is_disjoint(&logged),
         "{protocol}: a scrapped code was printed"
@@ -153,8 +199,10 @@ fn exactly_once(protocol: CoderProtocol) {
         "unexpected reply",
     ];
     assert!(
-        c.scrap_reasons.iter().any(|r| r.contains("sent but not confirmed before:")
-            && !link.iter().any(|l| r.contains(l))),
+        c.scrap_reasons
+            .iter()
+            .any(|r| r.contains("sent but not confirmed before:")
+                && !link.iter().any(|l| r.contains(l))),
         "{protocol}: no head fault seen:\n{reasons}"
     );
     assert!(
@@ -167,7 +215,9 @@ fn exactly_once(protocol: CoderProtocol) {
         elapsed.as_secs_f64(),
         u128::from(N) * 1000 / elapsed.as_millis().max(1),
         faults().len(),
-        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
     );
 }
 

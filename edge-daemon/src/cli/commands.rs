@@ -71,6 +71,12 @@ pub(super) fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
             single,
             json,
         }) => super::bench::run(&db, entries, single.unwrap_or(entries.min(1000)), json),
+        Command::Bench(BenchCommand::Line {
+            dir,
+            items,
+            line_speed,
+            json,
+        }) => super::line_bench::run(&dir, items, line_speed, json),
     }
 }
 

@@ -10,6 +10,7 @@ mod bench;
 mod commands;
 pub mod devices;
 pub mod line;
+mod line_bench;
 mod progress;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -213,6 +214,25 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Feed a coder simulator over loopback: the job engine vs the bare driver loop.
+    #[command(after_help = "Example:
+  baytrace-edge bench line --dir /tmp/bench-line --items 5000
+
+For each coder protocol, in one run: the full job (durable allocation, session rows,
+confirmations in a fresh ledger in DIR) and the bare driver loop (same water marks, same
+evidence, nothing written), each against its own simulator printing at --line-speed.")]
+    Line {
+        /// A new or empty directory for the scratch ledgers.
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 5_000)]
+        items: u64,
+        /// Items per second the simulator prints.
+        #[arg(long, default_value_t = 20_000)]
+        line_speed: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Append N synthetic sales and compare with a bare SQLite INSERT on the same disk.
     #[command(after_help = "Example:
   baytrace-edge bench ledger --db /tmp/bench.sqlite3 --entries 10000

@@ -55,6 +55,12 @@ pub struct PrefixFormat {
     pub width: usize,
 }
 
+impl PrefixFormat {
+    pub fn format_serial(&self, serial: u64) -> String {
+        format!("{}{serial:0w$}", self.prefix, w = self.width)
+    }
+}
+
 impl CodeFormat for PrefixFormat {
     fn format(&self, serial: u64) -> String {
         format!("{}{serial:0w$}", self.prefix, w = self.width)

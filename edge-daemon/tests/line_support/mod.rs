@@ -117,7 +117,15 @@ pub struct Reconciliation {
 }
 
 pub fn reconcile(db: &Path, batch: &str) -> Reconciliation {
-    let out = edge_ok(&["line", "reconcile", "--db", p(db), "--batch", batch, "--json"]);
+    let out = edge_ok(&[
+        "line",
+        "reconcile",
+        "--db",
+        p(db),
+        "--batch",
+        batch,
+        "--json",
+    ]);
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 
