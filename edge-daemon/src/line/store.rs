@@ -10,6 +10,7 @@ use super::LineError;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use trace_core::event::CodeRange;
 
@@ -71,8 +72,10 @@ pub struct Session {
     pub base_position: u64,
 }
 
+/// Shareable between tasks (the line screen reads while the job writes): the connection sits
+/// behind a mutex, held only for one statement or query at a time.
 pub struct LineStore {
-    conn: Connection,
+    conn: Mutex<Connection>,
     path: PathBuf,
 }
 
@@ -87,9 +90,14 @@ impl LineStore {
         };
         setup().map_err(|e| LineError::sql(path, e))?;
         Ok(LineStore {
-            conn,
+            conn: Mutex::new(conn),
             path: path.to_path_buf(),
         })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves no half-done statement: SQLite rolled it back.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn sql(&self, e: rusqlite::Error) -> LineError {
@@ -109,7 +117,7 @@ impl LineStore {
         }
         let target = i64::try_from(spec.target)
             .map_err(|_| LineError::Invalid(format!("target {} is too large", spec.target)))?;
-        let r = self.conn.execute(
+        let r = self.conn().execute(
             "INSERT INTO line_jobs (job, batch, pool, template, coder, target, state, created_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7)",
             params![
@@ -137,7 +145,7 @@ impl LineStore {
     }
 
     pub fn job(&self, job: &str) -> Result<Option<(JobSpec, JobState)>, LineError> {
-        self.conn
+        self.conn()
             .query_row(
                 "SELECT job, batch, pool, template, coder, target, state FROM line_jobs WHERE job = ?1",
                 [job],
@@ -162,7 +170,7 @@ impl LineStore {
     }
 
     pub fn set_state(&self, job: &str, state: JobState) -> Result<(), LineError> {
-        self.conn
+        self.conn()
             .execute(
                 "UPDATE line_jobs SET state = ?2 WHERE job = ?1",
                 params![job, state.as_str()],
@@ -174,7 +182,7 @@ impl LineStore {
     /// Record a session row; durable when this returns.
     pub fn add_session(&self, job: &str, s: Session) -> Result<(), LineError> {
         let (bs, bp) = (to_i64(s.base_serial)?, to_i64(s.base_position)?);
-        self.conn
+        self.conn()
             .execute(
                 "INSERT INTO line_sessions (job, n, base_serial, base_position) \
                  VALUES (?1, (SELECT COALESCE(MAX(n), 0) + 1 FROM line_sessions WHERE job = ?1), ?2, ?3)",
@@ -185,8 +193,8 @@ impl LineStore {
     }
 
     pub fn sessions(&self, job: &str) -> Result<Vec<Session>, LineError> {
-        let mut st = self
-            .conn
+        let conn = self.conn();
+        let mut st = conn
             .prepare(
                 "SELECT base_serial, base_position FROM line_sessions WHERE job = ?1 ORDER BY n",
             )
@@ -205,7 +213,7 @@ impl LineStore {
     /// The first serial never allocated from `pool` (by anyone this box knows of).
     pub fn pool_next(&self, pool: &str) -> Result<u64, LineError> {
         let last: Option<i64> = self
-            .conn
+            .conn()
             .query_row(
                 "SELECT MAX(last) FROM line_alloc WHERE pool = ?1",
                 [pool],
@@ -223,7 +231,8 @@ impl LineStore {
     }
 
     fn ranges(&self, sql: &str, job: &str) -> Result<Vec<CodeRange>, LineError> {
-        let mut st = self.conn.prepare(sql).map_err(|e| self.sql(e))?;
+        let conn = self.conn();
+        let mut st = conn.prepare(sql).map_err(|e| self.sql(e))?;
         let mut v: Vec<CodeRange> = st
             .query_map([job], |r| {
                 let (a, b): (i64, i64) = (r.get(0)?, r.get(1)?);
@@ -242,7 +251,7 @@ impl LineStore {
     pub fn job_counts(&self, job: &str) -> Result<(u64, u64), LineError> {
         let q = |state: &str| -> Result<u64, LineError> {
             let n: i64 = self
-                .conn
+                .conn()
                 .query_row(
                     "SELECT COALESCE(SUM(last - first + 1), 0) FROM line_settled \
                      WHERE job = ?1 AND state = ?2",
@@ -258,7 +267,7 @@ impl LineStore {
     /// The reconciliation of every line job of `batch`.
     pub fn reconcile(&self, batch: &str) -> Result<Reconciliation, LineError> {
         let jobs: i64 = self
-            .conn
+            .conn()
             .query_row(
                 "SELECT COUNT(*) FROM line_jobs WHERE batch = ?1",
                 [batch],
@@ -270,7 +279,7 @@ impl LineStore {
         }
         let sum = |sql: &str| -> Result<u64, LineError> {
             let n: i64 = self
-                .conn
+                .conn()
                 .query_row(sql, [batch], |r| r.get(0))
                 .map_err(|e| self.sql(e))?;
             Ok(u64::try_from(n).unwrap_or(0))
