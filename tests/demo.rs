@@ -38,7 +38,16 @@ fn demo_sells_and_prints_receipts_whose_qr_is_the_trace_url() {
 
     let ports: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&ports_file).unwrap()).unwrap();
-    for key in ["cloud_http", "mqtt", "stall_ui", "stall_db", "printer_out"] {
+    for key in [
+        "cloud_http",
+        "mqtt",
+        "stall_ui",
+        "stall_db",
+        "printer_out",
+        "line_ui",
+        "line_db",
+        "coder_log",
+    ] {
         assert!(ports.get(key).is_some(), "ports file has {key}: {ports}");
     }
     let cloud = ports["cloud_http"].as_str().unwrap();
@@ -73,6 +82,20 @@ fn demo_sells_and_prints_receipts_whose_qr_is_the_trace_url() {
     assert_eq!(codes.len(), 2);
     let report = ledger.verify().unwrap();
     assert!(report.first_bad.is_none(), "ledger verifies: {report:?}");
+
+    // The factory line printed codes, none twice, and its batch reconciles with the print log.
+    let log = std::fs::read_to_string(ports["coder_log"].as_str().unwrap()).unwrap();
+    let printed: Vec<&str> = log.lines().collect();
+    assert!(!printed.is_empty(), "the coder printed nothing");
+    let distinct: std::collections::HashSet<&&str> = printed.iter().collect();
+    assert_eq!(distinct.len(), printed.len(), "a code was printed twice");
+    let line_db = Path::new(ports["line_db"].as_str().unwrap());
+    let r = edge_daemon::line::LineStore::open(line_db)
+        .unwrap()
+        .reconcile("B-DEMO-0001")
+        .unwrap();
+    assert_eq!(r.encoded, printed.len() as u64, "{r:?}");
+    assert_eq!(r.allocated, r.encoded + r.scrapped + r.unused, "{r:?}");
 
     // The demo waits for each sale's ack before the next; both reached the cloud's store.
     assert_eq!(stdout.matches("synced to the cloud").count(), 2, "{stdout}");

@@ -13,6 +13,7 @@ pub mod codes;
 pub mod config;
 pub mod keys;
 pub mod ledger;
+pub mod line;
 pub mod sync;
 pub mod synth;
 pub mod timefmt;

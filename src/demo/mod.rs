@@ -7,6 +7,7 @@
 //! the cloud's trace page. Everything binds free ports, so it runs beside a Mosquitto on 1883;
 //! the endpoints go to a JSON ports file for scripts and are printed for people.
 
+mod line;
 mod ports;
 mod stall;
 
@@ -36,6 +37,9 @@ pub struct DemoArgs {
     /// Address of the embedded MQTT broker. Port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub mqtt: SocketAddr,
+    /// Items per second on the factory line's simulated coder.
+    #[arg(long, default_value_t = 10)]
+    pub line_speed: u32,
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
@@ -72,6 +76,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     .await
     .context("cannot start the stall box")?;
 
+    let line = line::LineBox::start(data_dir.join("factory-line"), args.line_speed)
+        .await
+        .context("cannot start the factory line box")?;
+
     let ports = ports::Ports {
         cloud_http: format!("http://{cloud_http}"),
         mqtt: mqtt_url,
@@ -81,6 +89,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         scale: stall.scale_uri(),
         printer: stall.printer_uri(),
         sync: "mqtt: the box signs each batch; the cloud verifies, stores and acks".into(),
+        line_ui: None,
+        line_db: line.db_path(),
+        coder_log: line.coder_log(),
+        coder: line.coder_uri(),
     };
     ports.write(&args.ports_file)?;
     ports.print(&args.ports_file);
@@ -106,6 +118,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                     }
                     Err(e) => eprintln!("sale failed: {e:#}"),
                 }
+                let l = line.stats();
+                println!(
+                    "factory line: {} codes printed and confirmed, {} scrapped, {} in the coder",
+                    l.encoded, l.scrapped, l.in_flight
+                );
                 made += 1;
                 if args.sales.is_some_and(|n| made >= n) {
                     break;
@@ -116,6 +133,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     println!("stopping…");
     let _ = stop_tx.send(true);
+    let l = line.stop().await.context("the factory line job failed")?;
+    println!(
+        "factory line stopped: {} codes encoded, {} scrapped (batch {}; reconcile with \
+         `baytrace-edge line reconcile --db {} --batch {}`)",
+        l.encoded,
+        l.scrapped,
+        line::BATCH,
+        data_dir
+            .join("factory-line")
+            .join("ledger.sqlite3")
+            .display(),
+        line::BATCH
+    );
     stall.stop().await;
     cloud
         .wait()

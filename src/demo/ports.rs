@@ -22,6 +22,14 @@ pub struct Ports {
     pub printer: String,
     /// How the box reaches the cloud: "mqtt" when the sync client runs, else why not.
     pub sync: String,
+    /// The factory line box's line screen (not built yet: null).
+    pub line_ui: Option<String>,
+    /// The factory line box's ledger (SQLite): `baytrace-edge line reconcile --db` it.
+    pub line_db: PathBuf,
+    /// The coder simulator's print log: one printed code per line.
+    pub coder_log: PathBuf,
+    /// The simulated coder, as a driver URI.
+    pub coder: String,
 }
 
 impl Ports {
@@ -50,6 +58,9 @@ impl Ports {
         println!("  simulated scale        {}", self.scale);
         println!("  simulated printer      {}", self.printer);
         println!("  box → cloud sync       {}", self.sync);
+        println!("  factory line ledger    {}", self.line_db.display());
+        println!("  coder print log        {}", self.coder_log.display());
+        println!("  simulated coder        {}", self.coder);
         match &self.stall_ui {
             Some(u) => println!("  stall touchscreen UI   {u}"),
             None => println!("  stall touchscreen UI   not built yet"),

@@ -16,6 +16,7 @@ pub(super) fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Init { dir, device, hash } => init(&dir, device, hash.into()),
         Command::Devices(cmd) => super::devices::dispatch(cmd),
         Command::Codes(cmd) => super::codes::dispatch(cmd),
+        Command::Line(cmd) => super::line::dispatch(cmd),
         Command::Run { config } => run(&config),
         Command::Status { target, json } => status(&target, json),
         Command::Register {
@@ -71,6 +72,12 @@ pub(super) fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
             single,
             json,
         }) => super::bench::run(&db, entries, single.unwrap_or(entries.min(1000)), json),
+        Command::Bench(BenchCommand::Line {
+            dir,
+            items,
+            line_speed,
+            json,
+        }) => super::line_bench::run(&dir, items, line_speed, json),
     }
 }
 

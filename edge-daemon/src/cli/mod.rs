@@ -10,6 +10,8 @@ mod bench;
 mod codes;
 mod commands;
 pub mod devices;
+pub mod line;
+mod line_bench;
 mod progress;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -139,6 +141,9 @@ Never overwrites an existing ledger."
     /// Product codes: templates, generate/export, disable/enable, lookup (4.2.5, 4.2.6).
     #[command(subcommand)]
     Codes(codes::CodesCommand),
+    /// Production line: run a coder job, reconcile a batch.
+    #[command(subcommand)]
+    Line(line::LineCommand),
     /// Installer device commands: devices, scale, print-test, scanner, sim.
     #[command(flatten)]
     Devices(devices::DeviceCommand),
@@ -213,6 +218,25 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Feed a coder simulator over loopback: the job engine vs the bare driver loop.
+    #[command(after_help = "Example:
+  baytrace-edge bench line --dir /tmp/bench-line --items 5000
+
+For each coder protocol, in one run: the full job (durable allocation, session rows,
+confirmations in a fresh ledger in DIR) and the bare driver loop (same water marks, same
+evidence, nothing written), each against its own simulator printing at --line-speed.")]
+    Line {
+        /// A new or empty directory for the scratch ledgers.
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 5_000)]
+        items: u64,
+        /// Items per second the simulator prints.
+        #[arg(long, default_value_t = 20_000)]
+        line_speed: u32,
+        #[arg(long)]
+        json: bool,
+    },
     /// Append N synthetic sales and compare with a bare SQLite INSERT on the same disk.
     #[command(after_help = "Example:
   baytrace-edge bench ledger --db /tmp/bench.sqlite3 --entries 10000

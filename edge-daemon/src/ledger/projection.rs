@@ -99,6 +99,7 @@ pub(crate) fn apply(
         apply_void(conn, d, seq, v.target_seq, &v.reason)?;
     }
     crate::codes::projection::apply(conn, seq, event)?.map_err(ProjError::Rejected)?;
+    crate::line::projection::apply(conn, seq, event)?.map_err(ProjError::Rejected)?;
     *d.kinds.entry(event.kind()).or_default() += 1;
     Ok(())
 }

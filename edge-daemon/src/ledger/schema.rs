@@ -22,6 +22,7 @@ use std::time::Duration;
 static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_ledger.sql")),
     M::up(include_str!("../../migrations/0002_codes.sql")),
+    M::up(include_str!("../../migrations/0002_line.sql")),
 ];
 
 /// The schema version this binary writes and understands.
