@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod keys;
 pub mod ledger;
+pub mod producer;
 pub mod sync;
 pub mod synth;
 pub mod timefmt;

@@ -32,8 +32,8 @@ mod proptests;
 pub mod ticket;
 pub mod time;
 pub mod units;
-pub mod wire;
 pub mod whereabouts;
+pub mod wire;
 
 pub use wire::topics;
 

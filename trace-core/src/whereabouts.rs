@@ -481,8 +481,12 @@ impl Graph {
             .filter_map(|b| self.batches.get(b).cloned())
             .collect();
 
-        let ship_index: HashMap<&At, usize> =
-            self.ships.iter().enumerate().map(|(i, s)| (&s.at, i)).collect();
+        let ship_index: HashMap<&At, usize> = self
+            .ships
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (&s.at, i))
+            .collect();
         let mut trails = Vec::new();
         // shipment index → (hop, units, cases, top-level codes)
         let mut per_ship: BTreeMap<usize, (usize, u64, u64, BTreeSet<String>)> = BTreeMap::new();

@@ -15,6 +15,7 @@ pub(super) fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
         Command::Init { dir, device, hash } => init(&dir, device, hash.into()),
         Command::Devices(cmd) => super::devices::dispatch(cmd),
+        Command::Producer(cmd) => super::producer::dispatch(cmd),
         Command::Run { config } => run(&config),
         Command::Status { target, json } => status(&target, json),
         Command::Register {

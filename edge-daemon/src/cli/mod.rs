@@ -9,6 +9,7 @@
 mod bench;
 mod commands;
 pub mod devices;
+mod producer;
 mod progress;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -135,6 +136,9 @@ Never overwrites an existing ledger."
     /// Measure the ledger on this box's disk.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Producer / distributor records: whereabouts (去向查询), stock per batch.
+    #[command(subcommand)]
+    Producer(producer::ProducerCommand),
     /// Installer device commands: devices, scale, print-test, scanner, sim.
     #[command(flatten)]
     Devices(devices::DeviceCommand),

@@ -158,7 +158,9 @@ fn lot_reaches_every_unit_and_case_across_boxes() {
     // U1: producer → distributor (in C1) → scanned in → sold alone to the retailer.
     let u1 = trail(&r, "U1");
     assert_eq!(u1.steps.len(), 3);
-    assert!(matches!(&u1.steps[0], Step::Shipped { inside, shipment_no, .. } if inside == "C1" && shipment_no == "S1"));
+    assert!(
+        matches!(&u1.steps[0], Step::Shipped { inside, shipment_no, .. } if inside == "C1" && shipment_no == "S1")
+    );
     assert!(matches!(&u1.steps[1], Step::Received { at, .. } if at.device.as_str() == "dist-01"));
     assert!(
         matches!(&u1.location, Location::Delivered { to, shipment_no } if to.name == "零售店乙" && shipment_no == "D1")
@@ -181,7 +183,10 @@ fn lot_reaches_every_unit_and_case_across_boxes() {
 #[test]
 fn personal_numbers_are_masked_in_the_report() {
     let (p, d) = chain();
-    let r = whereabouts(p.entries.iter().chain(&d.entries), &Query::Batch("B1".into()));
+    let r = whereabouts(
+        p.entries.iter().chain(&d.entries),
+        &Query::Batch("B1".into()),
+    );
     let json = serde_json::to_string(&r).unwrap();
     assert!(!json.contains("11010519491231002X"), "{json}");
     assert!(!json.contains("13812345678"));
@@ -223,7 +228,12 @@ fn a_unit_taken_out_before_shipping_did_not_travel() {
         children: codes(&["U2"]),
         reason: None,
     });
-    p.add(ship("S1", Party::named("甲"), vec![line("B1", 1, &["C1"])], &["C1"]));
+    p.add(ship(
+        "S1",
+        Party::named("甲"),
+        vec![line("B1", 1, &["C1"])],
+        &["C1"],
+    ));
     let r = whereabouts(&p.entries, &Query::Code("C1".into()));
     assert!(r.codes.iter().any(|t| t.code == "U1"));
     assert!(r.codes.iter().all(|t| t.code != "U2"), "{:?}", r.codes);
@@ -232,14 +242,28 @@ fn a_unit_taken_out_before_shipping_did_not_travel() {
 #[test]
 fn a_voided_shipment_is_not_a_destination() {
     let mut p = Dev::new("factory-01");
-    let s = p.add(ship("S1", Party::named("甲"), vec![line("B1", 1, &["U1"])], &["U1"]));
+    let s = p.add(ship(
+        "S1",
+        Party::named("甲"),
+        vec![line("B1", 1, &["U1"])],
+        &["U1"],
+    ));
     p.add(Void {
         target_seq: s,
         reason: "录错".into(),
     });
-    p.add(ship("S2", Party::named("乙"), vec![line("B1", 1, &["U1"])], &["U1"]));
+    p.add(ship(
+        "S2",
+        Party::named("乙"),
+        vec![line("B1", 1, &["U1"])],
+        &["U1"],
+    ));
     let r = whereabouts(&p.entries, &Query::Batch("B1".into()));
-    let nos: Vec<&str> = r.destinations.iter().map(|d| d.shipment_no.as_str()).collect();
+    let nos: Vec<&str> = r
+        .destinations
+        .iter()
+        .map(|d| d.shipment_no.as_str())
+        .collect();
     assert_eq!(nos, ["S2"]);
 }
 
