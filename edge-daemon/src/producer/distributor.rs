@@ -91,11 +91,11 @@ pub fn receive_by_scan(
             if !covered.insert(u.clone()) {
                 return Err(ProducerError::ScannedTwice { code: code.clone() });
             }
-            if let Some((seq, ..)) = received(ledger, &u)? {
+            if let Some(r) = received(ledger, &u)? {
                 return Err(ProducerError::Duplicate {
                     what: "received code",
                     name: u,
-                    seq,
+                    seq: r.seq,
                 });
             }
         }
@@ -227,8 +227,9 @@ pub fn sell(ledger: &mut Ledger, input: ShipmentInput) -> Result<Vec<Entry>, Pro
         for c in expand(ledger, code)? {
             let k = children(ledger, &c)?;
             if k.is_empty() {
-                let (_, product, batch) = received(ledger, &c)?.unwrap_or((0, None, None));
-                let (Some(product), Some(batch)) = (product, batch) else {
+                let r = received(ledger, &c)?;
+                let (Some(product), Some(batch)) = r.map_or((None, None), |r| (r.product, r.batch))
+                else {
                     return Err(ProducerError::Missing(format!(
                         "code {c} was received without a product and batch"
                     )));

@@ -149,20 +149,23 @@ pub(crate) fn batch_seq(ledger: &Ledger, batch: &str) -> Result<Option<u64>, Pro
     )
 }
 
-/// Received here: (seq, product, batch).
-pub(crate) fn received(
-    ledger: &Ledger,
-    code: &str,
-) -> Result<Option<(u64, Option<String>, Option<String>)>, ProducerError> {
+/// A code scanned in on this box: the entry, and the product and batch its line named.
+pub(crate) struct Received {
+    pub seq: u64,
+    pub product: Option<String>,
+    pub batch: Option<String>,
+}
+
+pub(crate) fn received(ledger: &Ledger, code: &str) -> Result<Option<Received>, ProducerError> {
     Ok(ledger
         .conn()
         .prepare_cached("SELECT seq, product, batch FROM prod_received WHERE code = ?1")?
         .query_row(params![code], |r| {
-            Ok((
-                u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
-                r.get(1)?,
-                r.get(2)?,
-            ))
+            Ok(Received {
+                seq: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                product: r.get(1)?,
+                batch: r.get(2)?,
+            })
         })
         .optional()?)
 }
