@@ -17,6 +17,7 @@
 //! | [`event`] | the event vocabulary v1 (32 kinds, `Event::KINDS`) and `Event::validate` |
 //! | [`entry`], [`canonical`], [`hash`] | the sealed entry, its canonical bytes, SHA-256/SM3 chain |
 //! | [`ticket`] | 20-digit receipt trace codes: device number + keyed permutation + Damm check digit |
+//! | [`whereabouts`] | 去向查询: the graph walk from a raw lot, batch or code to every destination |
 //! | [`wire`] | sync messages, the lz4 envelope, detached Ed25519/SM2 signatures, MQTT [`topics`] |
 #![forbid(unsafe_code)]
 
@@ -32,6 +33,7 @@ mod proptests;
 pub mod ticket;
 pub mod time;
 pub mod units;
+pub mod whereabouts;
 pub mod wire;
 
 pub use wire::topics;

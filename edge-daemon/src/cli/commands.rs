@@ -17,6 +17,7 @@ pub(super) fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Devices(cmd) => super::devices::dispatch(cmd),
         Command::Codes(cmd) => super::codes::dispatch(cmd),
         Command::Line(cmd) => super::line::dispatch(cmd),
+        Command::Producer(cmd) => super::producer::dispatch(cmd),
         Command::Run { config } => run(&config),
         Command::Status { target, json } => status(&target, json),
         Command::Register {

@@ -12,6 +12,7 @@ mod commands;
 pub mod devices;
 pub mod line;
 mod line_bench;
+mod producer;
 mod progress;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -144,6 +145,9 @@ Never overwrites an existing ledger."
     /// Production line: run a coder job, reconcile a batch.
     #[command(subcommand)]
     Line(line::LineCommand),
+    /// Producer / distributor records: whereabouts (去向查询), stock per batch.
+    #[command(subcommand)]
+    Producer(producer::ProducerCommand),
     /// Installer device commands: devices, scale, print-test, scanner, sim.
     #[command(flatten)]
     Devices(devices::DeviceCommand),

@@ -22,7 +22,7 @@
 
 mod backup;
 mod error;
-mod projection;
+pub(crate) mod projection;
 mod query;
 mod row;
 pub mod schema;

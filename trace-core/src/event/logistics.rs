@@ -1,6 +1,7 @@
 //! Goods moving between operators and counted in stock: shipment (发货), receipt by scanning the
 //! upstream's codes (扫码进货), stock-take (盘点) and adjustment.
 
+use super::codes::Aggregation;
 use super::common::Party;
 use super::error::{self as check, EventError};
 use crate::ids::RegionCode;
@@ -22,15 +23,34 @@ pub struct GoodsLine {
     pub production_date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiry_date: Option<String>,
+    /// Codes (any level) scanned for this line: what ties a batch to the cases and units that
+    /// carried it, so a whereabouts query needs no code decoder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<String>,
 }
 
 impl GoodsLine {
+    /// A line known by product, batch and unit count only.
+    pub fn counted(product: impl Into<String>, batch: impl Into<String>, count: u64) -> GoodsLine {
+        GoodsLine {
+            product: product.into(),
+            batch: batch.into(),
+            product_code: None,
+            count: Some(count),
+            grams: None,
+            production_date: None,
+            expiry_date: None,
+            codes: Vec::new(),
+        }
+    }
+
     fn validate(&self, field: &str) -> Result<(), EventError> {
         check::non_empty(&format!("{field}.product"), &self.product)?;
         check::non_empty(&format!("{field}.batch"), &self.batch)?;
         check::some_quantity(field, self.grams, self.count)?;
         check::opt_date(&format!("{field}.production_date"), &self.production_date)?;
-        check::opt_date(&format!("{field}.expiry_date"), &self.expiry_date)
+        check::opt_date(&format!("{field}.expiry_date"), &self.expiry_date)?;
+        check::distinct(&format!("{field}.codes"), &self.codes)
     }
 }
 
@@ -80,6 +100,10 @@ pub struct ScanReceipt {
     /// The upstream shipment number, when the codes named one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipment_no: Option<String>,
+    /// What the scanned cases and pallets hold, as the upstream packed them (from its shipment
+    /// data): recorded so this box can later sell single units out of a received case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contents: Vec<Aggregation>,
 }
 
 impl ScanReceipt {
@@ -87,7 +111,8 @@ impl ScanReceipt {
         check::non_empty("supplier.name", &self.supplier.name)?;
         check::non_empty_list("codes", &self.codes)?;
         check::distinct("codes", &self.codes)?;
-        check_lines(&self.lines)
+        check_lines(&self.lines)?;
+        self.contents.iter().try_for_each(Aggregation::validate)
     }
 }
 

@@ -97,6 +97,7 @@ fn goods() -> GoodsLine {
         grams: None,
         production_date: Some("2026-11-20".into()),
         expiry_date: Some("2027-05-20".into()),
+        codes: vec![],
     }
 }
 
@@ -327,6 +328,7 @@ pub(crate) fn samples() -> Vec<Event> {
             codes: vec!["C1".into()],
             lines: vec![goods()],
             shipment_no: None,
+            contents: vec![],
         }
         .into(),
         StockTake {
