@@ -12,6 +12,8 @@ pub mod cli;
 pub mod config;
 pub mod keys;
 pub mod ledger;
+pub mod stall;
 pub mod sync;
 pub mod synth;
 pub mod timefmt;
+pub mod ui;

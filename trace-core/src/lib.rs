@@ -24,6 +24,7 @@ pub mod canonical;
 pub mod credentials;
 pub mod entry;
 pub mod event;
+pub mod fragment;
 pub mod hash;
 pub mod ids;
 #[cfg(test)]

@@ -98,6 +98,7 @@ pub(crate) fn apply(
     } else if let Event::Void(v) = event {
         apply_void(conn, d, seq, v.target_seq, &v.reason)?;
     }
+    crate::stall::projection::apply(conn, seq, event)?;
     *d.kinds.entry(event.kind()).or_default() += 1;
     Ok(())
 }

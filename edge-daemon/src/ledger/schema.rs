@@ -19,10 +19,13 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
-static MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../migrations/0001_ledger.sql"))];
+static MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../../migrations/0001_ledger.sql")),
+    M::up(include_str!("../../migrations/0002_stall.sql")),
+];
 
 /// The schema version this binary writes and understands.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)
