@@ -143,7 +143,7 @@ async fn sale_by_weight_prints_a_receipt_whose_qr_is_the_ticket_url() {
     assert_eq!(stall.count("sale_ticket"), 2, "a reprint is not a new sale");
 
     // The small screen.
-    b.c.set_window_size(1024, 600).await.unwrap();
+    b.viewport(1024, 600).await;
     b.shot("05-sale-1024x600").await;
     b.click("nav .tab[data-tab='ledger']").await;
     b.until(

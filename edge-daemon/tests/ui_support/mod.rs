@@ -409,11 +409,13 @@ pub async fn browser(width: u32, height: u32) -> Browser {
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .expect("connect to chromedriver");
-    Browser {
+    let b = Browser {
         c,
         driver,
         _profile: profile,
-    }
+    };
+    b.viewport(width, height).await;
+    b
 }
 
 impl Browser {
@@ -448,6 +450,16 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Make the page's viewport `width`×`height` (the window has decorations even headless).
+    pub async fn viewport(&self, width: u32, height: u32) {
+        self.c.set_window_size(width, height).await.unwrap();
+        let extra = self.js("[window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]").await;
+        let dw = u32::try_from(extra[0].as_u64().unwrap_or(0)).unwrap_or(0);
+        let dh = u32::try_from(extra[1].as_u64().unwrap_or(0)).unwrap_or(0);
+        self.c.set_window_size(width + dw, height + dh).await.unwrap();
+        self.until("the viewport size", &format!("window.innerWidth === {width} && window.innerHeight === {height}")).await;
     }
 
     pub async fn js(&self, expr: &str) -> serde_json::Value {
