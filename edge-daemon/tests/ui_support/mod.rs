@@ -455,11 +455,20 @@ impl Browser {
     /// Make the page's viewport `width`×`height` (the window has decorations even headless).
     pub async fn viewport(&self, width: u32, height: u32) {
         self.c.set_window_size(width, height).await.unwrap();
-        let extra = self.js("[window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]").await;
+        let extra = self
+            .js("[window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]")
+            .await;
         let dw = u32::try_from(extra[0].as_u64().unwrap_or(0)).unwrap_or(0);
         let dh = u32::try_from(extra[1].as_u64().unwrap_or(0)).unwrap_or(0);
-        self.c.set_window_size(width + dw, height + dh).await.unwrap();
-        self.until("the viewport size", &format!("window.innerWidth === {width} && window.innerHeight === {height}")).await;
+        self.c
+            .set_window_size(width + dw, height + dh)
+            .await
+            .unwrap();
+        self.until(
+            "the viewport size",
+            &format!("window.innerWidth === {width} && window.innerHeight === {height}"),
+        )
+        .await;
     }
 
     pub async fn js(&self, expr: &str) -> serde_json::Value {
