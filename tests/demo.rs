@@ -51,6 +51,11 @@ fn demo_sells_and_prints_receipts_whose_qr_is_the_trace_url() {
         assert!(ports.get(key).is_some(), "ports file has {key}: {ports}");
     }
     let cloud = ports["cloud_http"].as_str().unwrap();
+    let ui = ports["stall_ui"].as_str().expect("the stall UI is served");
+    assert!(
+        ui.starts_with("http://127.0.0.1:") && !ui.contains(":0/"),
+        "{ui}"
+    );
     assert!(cloud.starts_with("http://127.0.0.1:"), "{cloud}");
     assert!(
         !cloud.ends_with(":8080") && !cloud.ends_with(":0"),
@@ -68,6 +73,11 @@ fn demo_sells_and_prints_receipts_whose_qr_is_the_trace_url() {
         let code = url
             .strip_prefix(&format!("{cloud}/t/"))
             .unwrap_or_else(|| panic!("QR {url} is not a trace URL on {cloud}"));
+        // After `#`: the signed copy of the lines (for the buyer's box, never sent to a server).
+        let (code, fragment) = code
+            .split_once('#')
+            .unwrap_or_else(|| panic!("QR {url} carries no signed fragment"));
+        assert!(fragment.len() > 100, "{url}");
         let code = TicketCode::parse(code).expect("a valid ticket code");
         assert!(
             ledger.ticket_seq(&code.to_string()).unwrap().is_some(),

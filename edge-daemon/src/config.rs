@@ -121,17 +121,49 @@ impl Default for SyncConfig {
     }
 }
 
-/// The local touchscreen UI (later work).
+/// The stall's touchscreen UI and the devices it drives (see `crate::ui`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UiConfig {
+    pub enabled: bool,
     pub listen: SocketAddr,
+    /// Printed on every receipt.
+    pub market: String,
+    pub stall_name: String,
+    pub stall_no: String,
+    /// Base of the public trace URL in the receipt QR (`{public_base}/t/{code}`). Default:
+    /// `https://{sync.public_host}` once registered.
+    pub public_base: Option<String>,
+    /// Ticket-code device number when the box is not registered yet (the registered one
+    /// comes from the credentials).
+    pub device_no: Option<u32>,
+    /// Receipt paper width, 58 or 80 mm.
+    pub paper_mm: u16,
+    /// Largest voucher photo accepted, KiB.
+    pub max_photo_kb: u64,
+    /// Who may log in with which PIN (4–8 digits).
+    pub users: Vec<crate::ui::UiUser>,
+    /// The product buttons of the sale screen.
+    pub products: Vec<crate::stall::Product>,
+    /// Scale, scanner and receipt printer (`driver = "toledo-continuous"`, `"escpos"`, …).
+    pub devices: Vec<device_drivers::manager::DeviceConfig>,
 }
 
 impl Default for UiConfig {
     fn default() -> Self {
         UiConfig {
+            enabled: true,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            market: String::new(),
+            stall_name: String::new(),
+            stall_no: String::new(),
+            public_base: None,
+            device_no: None,
+            paper_mm: 80,
+            max_photo_kb: 2048,
+            users: Vec::new(),
+            products: Vec::new(),
+            devices: Vec::new(),
         }
     }
 }

@@ -15,6 +15,8 @@ pub mod keys;
 pub mod ledger;
 pub mod line;
 pub mod producer;
+pub mod stall;
 pub mod sync;
 pub mod synth;
 pub mod timefmt;
+pub mod ui;

@@ -192,7 +192,7 @@ fn run_starts_on_a_good_ledger_and_stops_on_sigterm() {
         let l = l.unwrap();
         log.push_str(&l);
         log.push('\n');
-        if l.contains("not implemented yet") {
+        if l.contains("box ready") {
             break;
         }
     }

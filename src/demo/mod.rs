@@ -40,6 +40,9 @@ pub struct DemoArgs {
     /// Items per second on the factory line's simulated coder.
     #[arg(long, default_value_t = 10)]
     pub line_speed: u32,
+    /// Address of the stall box's touchscreen UI. Port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub stall_ui: SocketAddr,
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
@@ -72,6 +75,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         store: cloud.store.clone(),
         public_host: cloud_http.to_string(),
         mqtt_url: mqtt_url.clone(),
+        ui_listen: args.stall_ui,
     })
     .await
     .context("cannot start the stall box")?;
@@ -83,7 +87,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let ports = ports::Ports {
         cloud_http: format!("http://{cloud_http}"),
         mqtt: mqtt_url,
-        stall_ui: None,
+        stall_ui: stall.ui_url(),
         stall_db: stall.db_path(),
         printer_out: stall.printer_out(),
         scale: stall.scale_uri(),

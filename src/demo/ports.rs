@@ -11,7 +11,7 @@ pub struct Ports {
     pub cloud_http: String,
     /// The embedded MQTT broker, `mqtt://host:port`.
     pub mqtt: String,
-    /// The stall box's touchscreen UI (not built yet: null).
+    /// The stall box's touchscreen UI (PIN 8888 owner, 1234 staff); null if it did not start.
     pub stall_ui: Option<String>,
     /// The stall box's ledger (SQLite).
     pub stall_db: PathBuf,
@@ -62,7 +62,11 @@ impl Ports {
         println!("  coder print log        {}", self.coder_log.display());
         println!("  simulated coder        {}", self.coder);
         match &self.stall_ui {
-            Some(u) => println!("  stall touchscreen UI   {u}"),
+            Some(u) => println!(
+                "  stall touchscreen UI   {u}   (PIN {} owner, {} staff)",
+                super::stall::OWNER_PIN,
+                super::stall::STAFF_PIN
+            ),
             None => println!("  stall touchscreen UI   not built yet"),
         }
         println!("Endpoints as JSON: {}. Ctrl-C stops.", path.display());

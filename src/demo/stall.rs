@@ -1,29 +1,33 @@
 //! The demo's stall box: a ledger, a simulated scale and receipt printer, and a sale loop.
 //!
-//! The real stall workflow (touchscreen, PLU keys, credit, purchases by scan) is its own piece
-//! of work; this drives the same parts the way it will — weigh, mint the ticket code, record the
-//! sale in the ledger, print the receipt — so the demo shows real bytes on every wire.
+//! The box serves the stall's touchscreen UI (`edge_daemon::ui`) on a free port, with the
+//! simulated scale and printer as its devices; the demo's own sale loop goes through the same
+//! sale path as a tap on 打印 — weigh, mint the ticket code, record the sale in the ledger,
+//! print the receipt with its signed QR — so the demo shows real bytes on every wire, and a
+//! person can sell from the browser at the same time.
 
 use anyhow::{Context, anyhow};
 use cloud_sync::CloudStore;
 use cloud_sync::provision::{CredentialsFile, DeviceCredentials, NewDevice, add_device};
+use device_drivers::manager::{DeviceConfig, ExternalDeviceConfig, ScaleDeviceConfig};
 use device_drivers::printer::sim::{PrinterSim, PrinterSimOptions};
-use device_drivers::printer::{
-    EscPosPrinter, PaperWidth, PrinterConfig, Receipt, ReceiptLine, ReceiptStyle, render_receipt,
-};
 use device_drivers::scale::sim::{ScaleSim, ScaleSimOptions, run_scale_sim};
 use device_drivers::scale::{Scale, ScaleDriver, ScaleOptions, ScaleProtocol};
 use device_drivers::sim::SimListen;
 use device_drivers::transport::TransportConfig;
-use edge_daemon::ledger::{Ledger, LedgerOptions};
+use edge_daemon::ledger::{Ledger, LedgerOptions, LedgerWriter, WriterOptions};
+use edge_daemon::stall::Product;
+use edge_daemon::stall::sale::{LineInput, SaleInput};
 use edge_daemon::sync::{SyncHandle, SyncOptions, parse_broker_url};
+use edge_daemon::ui::{Role, UiOptions, UiServer, UiUser};
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use trace_core::event::{
-    Certificate, CertificateKind, PaymentMethod, Purchase, SaleLine, SaleTicket,
-};
-use trace_core::units::{Quantity, line_amount};
+use trace_core::event::{Certificate, CertificateKind, PaymentMethod, Purchase};
 use trace_core::{DeviceId, EntryDraft, Event, Fen, Grams, HashAlg, PriceUnit, TicketCodec};
+
+/// The demo's PINs (printed with the URL): owner and staff.
+pub const OWNER_PIN: &str = "8888";
+pub const STAFF_PIN: &str = "1234";
 
 /// The stall's main products: name, price per 斤 in fen, origin, batch.
 const PRODUCTS: [(&str, i64, &str); 5] = [
@@ -39,6 +43,8 @@ pub struct StallSetup {
     pub store: cloud_sync::AnyStore,
     pub public_host: String,
     pub mqtt_url: String,
+    /// Where the stall UI listens.
+    pub ui_listen: SocketAddr,
 }
 
 pub struct Sale {
@@ -51,9 +57,8 @@ pub struct Sale {
 
 pub struct Stall {
     dir: PathBuf,
-    ledger: Arc<Mutex<Ledger>>,
-    codec: TicketCodec,
-    public_host: String,
+    writer: Option<LedgerWriter>,
+    ui: Option<UiServer>,
     scale_sim: ScaleSim,
     printer_uri: String,
     printer_task: tokio::task::JoinHandle<()>,
@@ -82,7 +87,7 @@ impl Stall {
             username: Some(creds.mqtt.username.clone()),
             password: Some(creds.mqtt.password.clone()),
             docs_dir: Some(setup.dir.join("docs")),
-            ..SyncOptions::new(creds.device.clone(), db, sign_key, host, port)
+            ..SyncOptions::new(creds.device.clone(), db, sign_key.clone(), host, port)
         })
         .context("cannot start the box's sync client")?;
 
@@ -106,11 +111,70 @@ impl Stall {
                 tracing::warn!(error = %e, "printer simulator stopped");
             }
         });
+
+        // The stall's touchscreen UI, driving the same simulated scale and printer.
+        let writer = LedgerWriter::spawn(ledger, WriterOptions::default())?;
+        let ui = edge_daemon::config::UiConfig {
+            listen: setup.ui_listen,
+            market: "江南果菜综合市场".into(),
+            stall_name: "陈记鲜档".into(),
+            stall_no: "A-01".into(),
+            users: vec![
+                UiUser {
+                    name: "陈老板".into(),
+                    role: Role::Owner,
+                    pin: OWNER_PIN.into(),
+                },
+                UiUser {
+                    name: "阿明".into(),
+                    role: Role::Staff,
+                    pin: STAFF_PIN.into(),
+                },
+            ],
+            products: PRODUCTS
+                .iter()
+                .enumerate()
+                .map(|(i, (name, per_jin, origin))| Product {
+                    name: (*name).into(),
+                    price_fen: *per_jin,
+                    unit: PriceUnit::Jin,
+                    plu: u32::try_from(i + 1).ok(),
+                    code: None,
+                    origin: Some((*origin).into()),
+                })
+                .collect(),
+            devices: vec![
+                DeviceConfig::ToledoContinuous(ScaleDeviceConfig {
+                    name: "counter-scale".into(),
+                    connect: scale_sim.uri().parse()?,
+                    poll_interval_ms: 500,
+                    options: Default::default(),
+                }),
+                DeviceConfig::Escpos(ExternalDeviceConfig {
+                    name: "receipt".into(),
+                    connect: printer_uri.parse()?,
+                    options: serde_json::Value::Null,
+                }),
+            ],
+            ..edge_daemon::config::UiConfig::default()
+        };
+        let opts = UiOptions {
+            ui,
+            device: creds.device.clone(),
+            ledger: db_path(&setup.dir),
+            codec,
+            sign_key,
+            public_base: format!("http://{}", setup.public_host),
+            docs_dir: setup.dir.join("docs"),
+            blobs_dir: setup.dir.join("blobs"),
+        };
+        let ui = edge_daemon::ui::start(opts, writer.handle())
+            .await
+            .context("cannot start the stall UI")?;
         Ok(Stall {
             dir: setup.dir,
-            ledger: Arc::new(Mutex::new(ledger)),
-            codec,
-            public_host: setup.public_host,
+            writer: Some(writer),
+            ui: Some(ui),
             scale_sim,
             printer_uri,
             printer_task,
@@ -119,8 +183,13 @@ impl Stall {
         })
     }
 
+    /// The touchscreen UI's address.
+    pub fn ui_url(&self) -> Option<String> {
+        self.ui.as_ref().map(|u| format!("http://{}/", u.addr))
+    }
+
     pub fn db_path(&self) -> PathBuf {
-        self.dir.join("ledger.sqlite3")
+        db_path(&self.dir)
     }
     pub fn printer_out(&self) -> PathBuf {
         self.dir.join("printer-out")
@@ -141,7 +210,7 @@ impl Stall {
         let n = self
             .sales
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (product, per_jin, origin) = PRODUCTS[usize::try_from(n).unwrap_or(0) % PRODUCTS.len()];
+        let (product, _, _) = PRODUCTS[usize::try_from(n).unwrap_or(0) % PRODUCTS.len()];
         // Put something on the platter, then weigh it through the real protocol.
         let placed = 300 + i64::try_from((n * 7_919) % 2_200).unwrap_or(0);
         self.scale_sim.update(|s| s.weight_grams = placed);
@@ -160,92 +229,66 @@ impl Stall {
             ));
         }
         let grams = Grams(reading.grams);
-        let unit_price = Fen(per_jin);
-        let amount = line_amount(unit_price, PriceUnit::Jin, Quantity::Weight(grams))?;
-
-        let ledger = self.ledger.clone();
-        let codec = self.codec.clone();
-        let entry = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let mut l = ledger.lock().map_err(|_| anyhow!("ledger lock poisoned"))?;
-            // The ticket counter is the seq the sale will get: dense and never reused.
-            let next = l.head()?.seq + 1;
-            let code = codec.mint(next)?;
-            let sale = SaleTicket {
-                ticket_code: code.to_string(),
-                lines: vec![SaleLine {
-                    product: product.into(),
-                    product_code: None,
-                    grams: Some(grams),
-                    count: None,
-                    unit_price,
-                    price_unit: PriceUnit::Jin,
-                    amount,
-                    batch: Some(batch_of(product)),
-                    origin: Some(origin.into()),
-                }],
-                total: amount,
-                payment: if next % 2 == 0 {
-                    PaymentMethod::WechatPay
-                } else {
-                    PaymentMethod::Cash
-                },
-                buyer: None,
-                buyer_id: None,
-                fees: Vec::new(),
-            };
-            let event = Event::SaleTicket(sale);
-            event.validate()?;
-            Ok((l.append(EntryDraft::new(event))?, code))
-        })
-        .await??;
-        let (entry, code) = entry;
-
-        let receipt = Receipt {
-            market: "江南果菜综合市场".into(),
-            stall_name: "陈记鲜档".into(),
-            stall_no: "A-01".into(),
-            ticket_no: entry.seq.to_string(),
-            datetime: trace_core::time::gba_minutes(entry.at),
-            lines: vec![ReceiptLine {
+        let state = self
+            .ui
+            .as_ref()
+            .ok_or_else(|| anyhow!("the stall UI is stopped"))?
+            .state()
+            .clone();
+        let input = SaleInput {
+            lines: vec![LineInput {
                 product: product.into(),
-                weight: grams,
-                unit_price,
-                amount,
+                grams: Some(grams.0),
+                count: None,
+                unit_price: None,
+                price_unit: None,
             }],
-            total: amount,
-            qr_url: format!("http://{}/t/{}", self.public_host, code),
-            trace_code: code.to_string(),
-            reprint: false,
+            fees: Vec::new(),
+            payment: if n % 2 == 1 {
+                PaymentMethod::WechatPay
+            } else {
+                PaymentMethod::Cash
+            },
+            customer_id: None,
+            customer_name: None,
         };
-        let bytes = render_receipt(&receipt, &ReceiptStyle::new(PaperWidth::Mm80))?;
-        let transport: TransportConfig = self.printer_uri.parse()?;
-        let mut printer = EscPosPrinter::new(
-            transport.open().await?,
-            PrinterConfig::new(PaperWidth::Mm80),
-        );
-        let outcome = printer.print_job(&bytes).await?;
-        if !outcome.printed() {
+        let done = edge_daemon::ui::sale::sell(&state, input)
+            .await
+            .map_err(|e| anyhow!("the sale was refused: {e:?}"))?;
+        if !done.printed {
             tracing::warn!(
-                ?outcome,
-                seq = entry.seq,
+                printer = done.printer,
+                seq = done.seq,
                 "receipt not confirmed printed; ticket stays issued"
             );
         }
         Ok(Sale {
-            seq: entry.seq,
+            seq: done.seq,
             product: product.into(),
             grams: grams.0,
-            total_yuan: amount.yuan_string(),
-            code: code.to_string(),
+            total_yuan: done.total,
+            code: done.code,
         })
     }
 
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
+        if let Some(ui) = self.ui.take() {
+            ui.stop().await;
+        }
+        if let Some(w) = self.writer.take()
+            && let Err(e) = tokio::task::spawn_blocking(move || w.shutdown()).await
+        {
+            tracing::warn!(error = %e, "ledger writer stopped with an error");
+        }
         if let Err(e) = self.sync.stop().await {
             tracing::warn!(error = %e, "sync client stopped with an error");
         }
         self.printer_task.abort();
     }
+}
+
+fn db_path(dir: &std::path::Path) -> PathBuf {
+    dir.join("ledger.sqlite3")
 }
 
 /// Take the box's credentials from an earlier run, or provision it with the cloud now.

@@ -25,6 +25,7 @@ pub mod canonical;
 pub mod credentials;
 pub mod entry;
 pub mod event;
+pub mod fragment;
 pub mod hash;
 pub mod ids;
 pub mod product_code;

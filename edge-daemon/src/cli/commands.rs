@@ -213,14 +213,39 @@ fn run(config: &Path) -> anyhow::Result<ExitCode> {
                 None
             }
         };
+        // The UI is the counter's tool, not the ledger's guardian: if it cannot start (port
+        // taken, bad [ui] section) the box still records scale events and syncs, and says why.
+        let ui = if c.config.ui.enabled {
+            let started = match crate::ui::UiOptions::from_config(&c) {
+                Ok(o) => crate::ui::start(o, writer.handle()).await,
+                Err(e) => Err(e),
+            };
+            match started {
+                Ok(s) => {
+                    tracing::info!(url = %format!("http://{}/", s.addr), "local UI serving");
+                    Some(s)
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "local UI not started");
+                    None
+                }
+            }
+        } else {
+            tracing::info!("local UI is off ([ui] enabled = false)");
+            None
+        };
         // The "ready" line (tests and supervisors wait for it).
         tracing::info!(
-            "devices and the local UI are not implemented yet: this build keeps the ledger ready{}",
-            if sync.is_some() { " and syncs it" } else { "" }
+            ui = %ui.as_ref().map_or_else(|| "off".to_owned(), |s| format!("http://{}/", s.addr)),
+            "box ready: the ledger is open{}",
+            if sync.is_some() { " and syncing" } else { "" }
         );
         tokio::select! {
             _ = int.recv() => {},
             _ = term.recv() => {},
+        }
+        if let Some(u) = ui {
+            u.stop().await;
         }
         if let Some(s) = sync
             && let Err(e) = s.stop().await

@@ -24,6 +24,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0002_codes.sql")),
     M::up(include_str!("../../migrations/0002_line.sql")),
     M::up(include_str!("../../migrations/0002_producer.sql")),
+    M::up(include_str!("../../migrations/0002_stall.sql")),
 ];
 
 /// The schema version this binary writes and understands.

@@ -1,0 +1,404 @@
+// baytrace stall box UI. Vanilla JS, no build step, nothing from the network but this box.
+// Money and weight are integers (fen, grams) everywhere; the server recomputes and decides.
+'use strict';
+const S = { lang: localStorage.getItem('lang') || 'zh-CN', msgs: {}, boot: null, lines: [], fees: [],
+  pay: 'cash', count: 1, weight: { grams: 0, ok: false, stable: false, connected: false }, photos: [], tab: 'sale' };
+const $ = (s, el) => (el || document).querySelector(s);
+const $$ = (s, el) => Array.from((el || document).querySelectorAll(s));
+const t = (k, arg) => { let m = S.msgs[k] || k; return arg !== undefined ? m.replace('{}', arg) : m; };
+
+function yuan(fen) {
+  const neg = fen < 0, a = Math.abs(fen);
+  return (neg ? '-' : '') + Math.floor(a / 100) + '.' + String(a % 100).padStart(2, '0');
+}
+function fenOf(text) { // "12.3" → 1230; null when not an amount
+  const m = /^(-?)(\d{1,9})(?:\.(\d{1,2}))?$/.exec(String(text).trim());
+  if (!m) return null;
+  const v = parseInt(m[2], 10) * 100 + parseInt((m[3] || '0').padEnd(2, '0'), 10);
+  return m[1] ? -v : v;
+}
+function kg(grams) { return Math.floor(grams / 1000) + '.' + String(Math.abs(grams) % 1000).padStart(3, '0'); }
+function jin(grams) { const c = Math.round(grams / 5); return Math.floor(c / 100) + '.' + String(Math.abs(c) % 100).padStart(2, '0'); }
+function lineAmount(l) { // preview only: the same half-up rounding as the server
+  if (l.unit === 'item') return l.price * l.count;
+  const per = l.unit === 'jin' ? 500 : 1000;
+  return Math.floor((l.price * l.grams * 2 + per) / (2 * per));
+}
+
+async function api(method, path, body) {
+  const opt = { method, headers: {} };
+  if (body instanceof Blob) { opt.body = body; opt.headers['Content-Type'] = body.type || 'application/octet-stream'; }
+  else if (body !== undefined) { opt.body = JSON.stringify(body); opt.headers['Content-Type'] = 'application/json'; }
+  const r = await fetch(path, opt);
+  let j = {};
+  try { j = await r.json(); } catch (e) { j = {}; }
+  if (r.status === 401 && path !== '/api/login') { showLogin(); }
+  return { ok: r.ok, status: r.status, body: j };
+}
+
+// ---- language ----
+async function setLang(lang) {
+  const r = await api('GET', '/api/i18n/' + lang);
+  if (!r.ok) return;
+  S.lang = lang; S.msgs = r.body; localStorage.setItem('lang', lang);
+  document.documentElement.lang = lang;
+  $$('[data-i18n]').forEach(el => { el.textContent = t(el.dataset.i18n); });
+  $$('[data-i18n-ph]').forEach(el => { el.placeholder = t(el.dataset.i18nPh); });
+  $$('.lang').forEach(b => b.classList.toggle('selected', b.dataset.lang === lang));
+  if (S.boot) { renderProducts(); renderLines(); renderPrinter(S.printer); renderWeight(); }
+}
+function renderLangs() {
+  $$('.langs').forEach(box => {
+    box.innerHTML = '';
+    [['zh-CN', '简'], ['zh-HK', '繁'], ['en', 'EN']].forEach(([code, label]) => {
+      const b = document.createElement('button');
+      b.className = 'lang small'; b.dataset.lang = code; b.id = 'lang-' + code + (box.closest('#login') ? '-login' : '');
+      b.textContent = label; b.onclick = () => setLang(code);
+      box.appendChild(b);
+    });
+  });
+}
+
+// ---- login ----
+let pin = '';
+function showLogin() { $('#app').classList.add('hidden'); $('#login').classList.remove('hidden'); pin = ''; renderPin(); }
+function renderPin() { $('#pin-dots').textContent = '●'.repeat(pin.length) || '\u00a0'; }
+$$('.key').forEach(k => k.onclick = async () => {
+  const v = k.dataset.key;
+  if (v === 'clear') pin = '';
+  else if (v === 'ok') {
+    const r = await api('POST', '/api/login', { pin });
+    pin = '';
+    if (r.ok) { $('#pin-error').textContent = ''; await start(); } else { $('#pin-error').textContent = t('err_pin'); }
+  } else if (pin.length < 8) pin += v;
+  renderPin();
+});
+
+// ---- boot ----
+async function start() {
+  const r = await api('GET', '/api/boot');
+  if (!r.ok) { showLogin(); return; }
+  S.boot = r.body;
+  $('#login').classList.add('hidden'); $('#app').classList.remove('hidden');
+  $('#stall-name').textContent = (S.boot.stall.no ? S.boot.stall.no + ' ' : '') + S.boot.stall.name;
+  $('#stall-market').textContent = S.boot.stall.market;
+  $('#user-name').textContent = S.boot.user;
+  document.body.dataset.role = S.boot.role;
+  S.weight = S.boot.weight; S.printer = S.boot.printer;
+  renderProducts(); renderCustomers(); renderSuppliers(); renderRegions(); renderLines();
+  renderWeight(); renderPrinter(S.printer);
+  connectEvents();
+  showTab(S.tab);
+}
+
+function connectEvents() {
+  if (S.es) S.es.close();
+  S.es = new EventSource('/api/events');
+  S.es.onmessage = m => {
+    const ev = JSON.parse(m.data);
+    if (ev.type === 'weight') { S.weight = ev; renderWeight(); }
+    else if (ev.type === 'printer') { renderPrinter(ev.state); }
+    else if (ev.type === 'scan') { onScan(ev.text); }
+  };
+}
+
+function renderWeight() {
+  const w = S.weight, el = $('#weight');
+  el.classList.toggle('stable', !!w.ok); el.classList.toggle('unstable', !w.ok);
+  el.dataset.grams = w.grams; el.dataset.ok = w.ok ? '1' : '0';
+  $('#weight-kg').textContent = w.connected ? kg(w.grams) + ' kg' : t('scale_offline');
+  $('#weight-jin').textContent = w.connected ? ' ' + jin(w.grams) + ' ' + t('jin') : '';
+}
+function renderPrinter(state) {
+  S.printer = state; const el = $('#printer');
+  el.dataset.state = state; el.textContent = t('printer') + ': ' + t('printer_' + state);
+}
+
+// ---- tabs ----
+function showTab(name) {
+  if (name === 'report' && S.boot.role !== 'owner') name = 'sale';
+  S.tab = name;
+  $$('.tab').forEach(b => b.classList.toggle('active', b.dataset.tab === name));
+  $$('.tab-body').forEach(s => s.classList.toggle('hidden', s.id !== 'tab-' + name));
+  if (name === 'credit') loadCredit();
+  if (name === 'ledger') loadTickets();
+  if (name === 'report') loadReport();
+}
+$$('.tab').forEach(b => b.onclick = () => showTab(b.dataset.tab));
+$('#logout').onclick = async () => { await api('POST', '/api/logout'); if (S.es) S.es.close(); showLogin(); };
+
+// ---- sale ----
+function unitLabel(u) { return t('per_' + u); }
+function renderProducts() {
+  const box = $('#products'); box.innerHTML = '';
+  S.boot.products.forEach(p => {
+    const b = document.createElement('button');
+    b.className = 'product'; b.dataset.product = p.name;
+    b.innerHTML = '<b></b><small></small>';
+    b.querySelector('b').textContent = p.name;
+    b.querySelector('small').textContent = yuan(p.price_fen) + ' ' + unitLabel(p.unit);
+    b.onclick = () => addProduct(p);
+    box.appendChild(b);
+  });
+}
+$$('.count-btn').forEach(b => b.onclick = () => { S.count = parseInt(b.dataset.n, 10); $('#count-n').textContent = S.count; });
+
+function addProduct(p) {
+  clearErrors('#tab-sale');
+  if (p.unit === 'item') {
+    S.lines.push({ product: p.name, unit: 'item', price: p.price_fen, count: S.count });
+    S.count = 1; $('#count-n').textContent = 1;
+  } else {
+    if (!S.weight.ok || S.weight.grams <= 0) { $('#sale-errors').textContent = t('err_weight_unstable'); return; }
+    S.lines.push({ product: p.name, unit: p.unit, price: p.price_fen, grams: S.weight.grams });
+  }
+  renderLines();
+}
+function renderLines() {
+  const box = $('#lines'); box.innerHTML = '';
+  let total = 0;
+  S.lines.forEach((l, i) => {
+    const a = lineAmount(l); total += a;
+    const row = document.createElement('div'); row.className = 'line'; row.dataset.field = 'lines[' + i + ']';
+    const qty = l.unit === 'item' ? '×' + l.count : kg(l.grams) + 'kg';
+    row.innerHTML = '<span class="name"></span><span class="qty"></span><span class="price"></span><b></b><button class="small del">✕</button>';
+    row.querySelector('.name').textContent = l.product;
+    row.querySelector('.qty').textContent = qty;
+    row.querySelector('.price').textContent = yuan(l.price) + ' ' + unitLabel(l.unit);
+    row.querySelector('b').textContent = yuan(a);
+    row.querySelector('.del').onclick = () => { S.lines.splice(i, 1); renderLines(); };
+    box.appendChild(row);
+  });
+  const fb = $('#fees'); fb.innerHTML = '';
+  S.fees.forEach((f, i) => {
+    const v = fenOf(f.amount); if (v !== null) total += v;
+    const row = document.createElement('div'); row.className = 'line fee'; row.dataset.field = 'fees[' + i + ']';
+    row.innerHTML = '<span class="name"></span><b></b><button class="small del">✕</button>';
+    row.querySelector('.name').textContent = f.name; row.querySelector('b').textContent = f.amount;
+    row.querySelector('.del').onclick = () => { S.fees.splice(i, 1); renderLines(); };
+    fb.appendChild(row);
+  });
+  $('#total').textContent = yuan(total);
+}
+$('#fee-add').onclick = () => {
+  const name = $('#fee-name').value.trim(), amount = $('#fee-amount').value.trim();
+  if (!name || !amount) return;
+  S.fees.push({ name, amount }); $('#fee-name').value = ''; $('#fee-amount').value = ''; renderLines();
+};
+$$('.pay').forEach(b => b.onclick = () => {
+  S.pay = b.dataset.pay; $$('.pay').forEach(x => x.classList.toggle('selected', x === b));
+});
+function renderCustomers() {
+  [['#customer', true], ['#repay-customer', false]].forEach(([sel, none]) => {
+    const s = $(sel); const cur = s.value; s.innerHTML = '';
+    if (none) { const o = document.createElement('option'); o.value = ''; o.textContent = t('no_customer'); s.appendChild(o); }
+    S.boot.customers.forEach(c => { const o = document.createElement('option'); o.value = c.id; o.textContent = c.name; s.appendChild(o); });
+    if (cur) s.value = cur;
+  });
+}
+$('#add-customer').onclick = async () => {
+  const name = $('#new-customer').value.trim(); if (!name) return;
+  const r = await api('POST', '/api/customers', { name });
+  if (r.ok) { S.boot.customers.push(r.body); renderCustomers(); $('#customer').value = r.body.id; $('#new-customer').value = ''; }
+};
+
+function clearErrors(scope) { $$(scope + ' .err').forEach(e => e.remove()); $$(scope + ' .field-error').forEach(e => e.textContent = ''); }
+// Put each refusal next to its field; fields are matched by data-field (a prefix for lines).
+function showErrors(scope, errors, fallback) {
+  errors.forEach(e => {
+    const msg = t(e.key, e.arg);
+    let el = $(scope + ' [data-field="' + e.field + '"]');
+    if (!el) { const m = /^(lines|fees)\[(\d+)\]/.exec(e.field); if (m) el = $(scope + ' [data-field="' + m[1] + '[' + m[2] + ']"]'); }
+    const d = document.createElement('div'); d.className = 'err'; d.dataset.for = e.field; d.dataset.key = e.key; d.textContent = msg;
+    if (el) el.insertAdjacentElement('afterend', d); else $(fallback).appendChild(d);
+  });
+}
+
+$('#print').onclick = async () => {
+  clearErrors('#tab-sale');
+  const cust = $('#customer');
+  const body = {
+    lines: S.lines.map(l => l.unit === 'item' ? { product: l.product, count: l.count } : { product: l.product, grams: l.grams }),
+    fees: S.fees, payment: S.pay,
+    customer_id: cust.value || null,
+    customer_name: cust.value ? cust.options[cust.selectedIndex].textContent : null,
+  };
+  const btn = $('#print'); btn.disabled = true;
+  const r = await api('POST', '/api/sale', body);
+  btn.disabled = false;
+  if (r.status === 422) { showErrors('#tab-sale', r.body.errors || [], '#sale-errors'); return; }
+  if (!r.ok) { $('#sale-errors').textContent = t(r.body.error || 'err_store'); return; }
+  S.lines = []; S.fees = []; renderLines();
+  S.pay = 'cash'; $$('.pay').forEach(x => x.classList.toggle('selected', x.dataset.pay === 'cash'));
+  cust.value = '';
+  showLastSale(r.body);
+};
+function showLastSale(d) {
+  const box = $('#last-sale');
+  box.dataset.code = d.code; box.dataset.url = d.url; box.dataset.seq = d.seq; box.dataset.printed = d.printed ? '1' : '0';
+  box.className = 'last-sale ' + (d.printed ? 'ok' : 'unprinted');
+  box.innerHTML = '<div class="what"></div><div class="code"></div>';
+  box.querySelector('.what').textContent = t('sale_recorded', d.ticket_no) + ' ¥' + d.total + (d.printed ? '' : ' — ' + t('unprinted'));
+  box.querySelector('.code').textContent = d.code;
+  if (!d.printed) {
+    const b = document.createElement('button'); b.id = 'reprint'; b.className = 'big'; b.textContent = t('reprint');
+    b.onclick = async () => { const r = await api('POST', '/api/sale/' + d.seq + '/reprint'); if (r.ok) showLastSale(r.body); };
+    box.appendChild(b);
+  }
+}
+
+// ---- credit ----
+async function loadCredit() {
+  const r = await api('GET', '/api/credit'); if (!r.ok) return;
+  const tb = $('#balances'); tb.innerHTML = '';
+  r.body.balances.forEach(b => {
+    const tr = document.createElement('tr'); tr.dataset.customer = b.name; tr.dataset.owed = b.owed;
+    [b.name, b.credit, b.repaid, b.owed, b.age_days === null ? '—' : b.age_days].forEach((v, i) => {
+      const td = document.createElement('td'); td.textContent = v; if (i === 3) td.className = 'owed'; tr.appendChild(td);
+    });
+    tb.appendChild(tr);
+  });
+}
+$('#repay').onclick = async () => {
+  clearErrors('#tab-credit');
+  const s = $('#repay-customer');
+  if (!s.value) return;
+  const r = await api('POST', '/api/repayment', { customer: s.options[s.selectedIndex].textContent, customer_id: s.value,
+    amount: $('#repay-amount').value, payment: $('#repay-payment').value });
+  if (r.status === 422) { showErrors('#tab-credit', r.body.errors || [], '#repay-msg'); return; }
+  if (r.ok) { $('#repay-msg').textContent = t('saved'); $('#repay-amount').value = ''; loadCredit(); }
+};
+
+// ---- purchase ----
+function renderSuppliers() {
+  const s = $('[name=supplier]'); const cur = s.value; s.innerHTML = '';
+  S.boot.suppliers.forEach(c => { const o = document.createElement('option'); o.value = c.name; o.textContent = c.name; s.appendChild(o); });
+  if (cur) s.value = cur;
+  const p = $('[name=product]'); p.innerHTML = '';
+  S.boot.products.forEach(x => { const o = document.createElement('option'); o.value = x.name; o.textContent = x.name; p.appendChild(o); });
+}
+function ensureSupplier(name) {
+  if (!S.boot.suppliers.some(s => s.name === name)) { S.boot.suppliers.push({ id: '', name }); renderSuppliers(); }
+  $('[name=supplier]').value = name;
+}
+$('#add-supplier').onclick = async () => {
+  const name = $('#new-supplier').value.trim(); if (!name) return;
+  const r = await api('POST', '/api/suppliers', { name });
+  if (r.ok) { S.boot.suppliers.push(r.body); renderSuppliers(); $('[name=supplier]').value = r.body.name; $('#new-supplier').value = ''; }
+};
+function fillSelect(sel, items, empty) {
+  sel.innerHTML = ''; const o = document.createElement('option'); o.value = ''; o.textContent = empty; sel.appendChild(o);
+  items.forEach(r => { const x = document.createElement('option'); x.value = r.code; x.textContent = r.name; sel.appendChild(x); });
+}
+function renderRegions() {
+  const R = S.boot.regions;
+  fillSelect($('#origin-p'), R.filter(r => r.code.endsWith('0000')), t('province'));
+  const upd = () => {
+    const p = $('#origin-p').value, c = $('#origin-c').value, d = $('#origin-d').value;
+    $('[name=origin_code]').value = d || c || p;
+  };
+  $('#origin-p').onchange = () => {
+    const p = $('#origin-p').value.slice(0, 2);
+    fillSelect($('#origin-c'), R.filter(r => p && r.code.startsWith(p) && !r.code.endsWith('0000') && r.code.endsWith('00')), t('city'));
+    fillSelect($('#origin-d'), [], t('district')); upd();
+  };
+  $('#origin-c').onchange = () => {
+    const c = $('#origin-c').value.slice(0, 4);
+    fillSelect($('#origin-d'), R.filter(r => c && r.code.startsWith(c) && !r.code.endsWith('00')), t('district')); upd();
+  };
+  $('#origin-d').onchange = upd;
+  fillSelect($('#origin-c'), [], t('city')); fillSelect($('#origin-d'), [], t('district'));
+}
+async function onScan(text) {
+  if (S.tab !== 'purchase') return;
+  const r = await api('POST', '/api/scan', { text });
+  const box = $('#scan-result');
+  if (!r.ok) {
+    box.className = 'msg refused'; box.dataset.key = r.body.error || 'scan_damaged';
+    box.textContent = t(box.dataset.key); return;
+  }
+  const f = r.body.fill, l = f.lines[0];
+  box.className = 'msg ok'; box.dataset.key = 'scan_ok'; box.dataset.code = f.upstream_code;
+  box.textContent = t('scan_ok', f.supplier);
+  const F = $('#purchase-form');
+  ensureSupplier(f.supplier);
+  if (l.known) F.product.value = l.product;
+  F.batch.value = l.batch;
+  F.weight.value = l.grams ? kg(l.grams) : '';
+  F.count.value = l.count || '';
+  F.unit_price.value = l.unit_price; F.price_unit.value = l.price_unit;
+  F.amount.value = l.amount;
+  F.upstream_code.value = f.upstream_code;
+  $('#purchase-form').dataset.origin = l.origin || '';
+}
+$('#photo').onchange = async () => {
+  clearErrors('#tab-purchase');
+  const file = $('#photo').files[0]; if (!file) return;
+  const r = await api('POST', '/api/photo', file);
+  if (r.status === 422) { showErrors('#tab-purchase', r.body.errors || [], '#purchase-errors'); $('#photo').value = ''; return; }
+  if (r.ok) { S.photos.push(r.body.digest); const d = document.createElement('div'); d.className = 'photo'; d.textContent = '📷 ' + r.body.digest.slice(0, 8); $('#photos').appendChild(d); }
+};
+$('#save-purchase').onclick = async () => {
+  clearErrors('#tab-purchase');
+  const F = $('#purchase-form');
+  const certs = [];
+  if (F.cert_compliance.value.trim()) certs.push({ kind: 'compliance_certificate', number: F.cert_compliance.value });
+  if (F.cert_quarantine.value.trim()) certs.push({ kind: 'animal_quarantine', number: F.cert_quarantine.value });
+  const body = {
+    supplier: F.supplier.value || '', product: F.product.value || '', batch: F.batch.value,
+    plate_number: F.plate_number.value || null, origin_code: F.origin_code.value || null,
+    origin: F.dataset.origin || null,
+    weight: F.weight.value || null, count: F.count.value ? parseInt(F.count.value, 10) : null,
+    unit_price: F.unit_price.value || null, price_unit: F.price_unit.value, amount: F.amount.value || null,
+    certificates: certs, upstream_code: F.upstream_code.value || null, photos: S.photos,
+  };
+  // Certificates are numbered in the order sent; point each error at its own input.
+  const r = await api('POST', '/api/purchase', body);
+  if (r.status === 422) {
+    const names = certs.map(c => c.kind === 'compliance_certificate' ? 'certificates[0].number' : 'certificates[1].number');
+    const errs = (r.body.errors || []).map(e => {
+      const m = /^certificates\[(\d+)\]/.exec(e.field);
+      return m ? Object.assign({}, e, { field: names[parseInt(m[1], 10)] }) : e;
+    });
+    showErrors('#tab-purchase', errs, '#purchase-errors'); return;
+  }
+  if (!r.ok) { $('#purchase-errors').textContent = t(r.body.error || 'err_store'); return; }
+  $('#purchase-msg').textContent = t('saved'); $('#purchase-msg').dataset.seq = r.body.seq;
+  F.reset(); F.dataset.origin = ''; S.photos = []; $('#photos').innerHTML = ''; $('#scan-result').textContent = '';
+};
+
+// ---- ledger & report ----
+async function loadTickets() {
+  const r = await api('GET', '/api/tickets?limit=100'); if (!r.ok) return;
+  const tb = $('#tickets'); tb.innerHTML = '';
+  r.body.tickets.forEach(x => {
+    const tr = document.createElement('tr'); tr.dataset.seq = x.seq; if (x.voided) tr.className = 'voided';
+    [x.time, x.products, x.total, t('pay_' + ({ wechat_pay: 'wechat', alipay: 'alipay', credit: 'credit', cash: 'cash' }[x.payment] || 'cash')) + (x.buyer ? ' ' + x.buyer : ''), x.code].forEach(v => {
+      const td = document.createElement('td'); td.textContent = v; tr.appendChild(td);
+    });
+    const td = document.createElement('td');
+    const rp = document.createElement('button'); rp.className = 'small'; rp.textContent = x.printed ? t('reprint') : t('unprinted') + ' · ' + t('reprint');
+    rp.onclick = async () => { await api('POST', '/api/sale/' + x.seq + '/reprint'); loadTickets(); };
+    td.appendChild(rp);
+    if (S.boot.role === 'owner' && !x.voided) {
+      const v = document.createElement('button'); v.className = 'small danger owner-only'; v.textContent = t('void');
+      v.onclick = async () => { const reason = prompt(t('void_reason')); if (reason) { await api('POST', '/api/void/' + x.seq, { reason }); loadTickets(); } };
+      td.appendChild(v);
+    }
+    tr.appendChild(td); tb.appendChild(tr);
+  });
+}
+async function loadReport() {
+  const r = await api('GET', '/api/report/daily'); if (!r.ok) return;
+  const tb = $('#report'); tb.innerHTML = '';
+  r.body.by_payment.forEach(x => {
+    const tr = document.createElement('tr');
+    [t('pay_' + ({ wechat_pay: 'wechat', alipay: 'alipay', credit: 'credit', cash: 'cash' }[x.payment] || 'cash')), x.tickets, x.total].forEach(v => {
+      const td = document.createElement('td'); td.textContent = v; tr.appendChild(td);
+    });
+    tb.appendChild(tr);
+  });
+}
+
+renderLangs();
+setLang(S.lang).then(start);
