@@ -18,6 +18,7 @@ fn alloc(range: CodeRange) -> EntryDraft {
         level: CodeLevel::Unit,
         range,
         template: None,
+        batch: Some("B1".into()),
     }))
 }
 

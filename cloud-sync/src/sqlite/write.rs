@@ -11,7 +11,7 @@ use crate::ranges::SeqRanges;
 use crate::store::{
     DeviceRecord, IngestOutcome, MAX_DEVICE_NO, ReleaseOutcome, StoreError, StoreResult,
 };
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashMap;
 use trace_core::{DeviceId, Digest, Entry, Event, HashAlg, Timestamp};
 

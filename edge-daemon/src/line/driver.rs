@@ -329,6 +329,7 @@ impl Line<'_> {
                         level: CodeLevel::Unit,
                         range,
                         template: self.cfg.spec.template.clone(),
+                        batch: Some(self.cfg.spec.batch.clone()),
                     })))
                     .await
                     .map_err(LineError::from)?;
