@@ -67,10 +67,9 @@ fn bench(c: &mut Criterion) {
         ("encrypted_sm4", CipherKind::Sm4),
     ] {
         let codes = ProductCodec::new(template(cipher), &key)
-            .and_then(|c| Ok(c.for_batch(&vars).ok()))
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| panic!("bench template is valid"));
+            .map(|c| c.for_batch(&vars))
+            .expect("bench template is valid")
+            .expect("bench batch is valid");
         g.bench_function(format!("{name}_one_by_one"), |b| {
             let mut out = String::with_capacity(96);
             b.iter(|| {

@@ -181,7 +181,7 @@ fn write_lines(
                 failed = Some(e);
             }
             done += 1;
-            if done % 65_536 == 0 {
+            if done.is_multiple_of(65_536) {
                 progress(done);
             }
         })

@@ -108,7 +108,11 @@ impl Fpe {
 
     /// Width of A (the half that is replaced) at round `i`.
     fn a_bits(&self, i: u8) -> u32 {
-        if i % 2 == 0 { self.left } else { self.right }
+        if i.is_multiple_of(2) {
+            self.left
+        } else {
+            self.right
+        }
     }
 
     pub fn encrypt(&self, x: u128) -> u128 {

@@ -33,7 +33,7 @@ pub fn gs1_check_digit(body: &[u8]) -> u8 {
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, &d)| u32::from(d) * if i % 2 == 0 { 3 } else { 1 })
+        .map(|(i, &d)| u32::from(d) * if i.is_multiple_of(2) { 3 } else { 1 })
         .sum();
     ((10 - sum % 10) % 10) as u8
 }
