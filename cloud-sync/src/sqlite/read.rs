@@ -90,10 +90,28 @@ pub(super) fn list_devices(conn: &Connection) -> StoreResult<Vec<DeviceStatus>> 
 }
 
 pub(super) fn ticket(conn: &Connection, code: &str) -> StoreResult<Option<TicketView>> {
-    type TicketRow = (i64, i64, String, u32, String, i64, String, String, String);
+    // The sale, its device and its first void in one statement (the void columns are index
+    // lookups on voids_target that almost always find nothing).
+    type TicketRow = (
+        i64,
+        i64,
+        String,
+        u32,
+        String,
+        i64,
+        String,
+        String,
+        String,
+        Option<i64>,
+        Option<String>,
+    );
     let row: Option<TicketRow> = conn
         .prepare_cached(
-            "SELECT t.dev, t.seq, d.id, d.device_no, d.entity, e.at, e.event, d.market, d.stall_no
+            "SELECT t.dev, t.seq, d.id, d.device_no, d.entity, e.at, e.event, d.market, d.stall_no,
+                    (SELECT v.seq FROM voids v WHERE v.dev = t.dev AND v.target_seq = t.seq
+                     ORDER BY v.seq LIMIT 1),
+                    (SELECT v.reason FROM voids v WHERE v.dev = t.dev AND v.target_seq = t.seq
+                     ORDER BY v.seq LIMIT 1)
              FROM tickets t
              JOIN devices d ON d.key = t.dev
              JOIN entries e ON e.dev = t.dev AND e.seq = t.seq
@@ -110,10 +128,14 @@ pub(super) fn ticket(conn: &Connection, code: &str) -> StoreResult<Option<Ticket
                 r.get(6)?,
                 r.get(7)?,
                 r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
             ))
         })
         .optional()?;
-    let Some((dev, seq, device, device_no, entity, at, event, market, stall_no)) = row else {
+    let Some((dev, seq, device, device_no, entity, at, event, market, stall_no, void_seq, reason)) =
+        row
+    else {
         return Ok(None);
     };
     let Event::SaleTicket(sale) = parse_event(&event)? else {
@@ -121,29 +143,45 @@ pub(super) fn ticket(conn: &Connection, code: &str) -> StoreResult<Option<Ticket
             "ticket {code} points at a non-sale entry"
         )));
     };
-    let voided = conn
-        .prepare_cached(
-            "SELECT seq, reason FROM voids WHERE dev = ?1 AND target_seq = ?2 ORDER BY seq LIMIT 1",
-        )?
-        .query_row(params![dev, seq], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?)))
-        .optional()?
-        .map(|(s, reason)| to_u64(s).map(|seq| VoidInfo { seq, reason }))
-        .transpose()?;
+    let voided = match void_seq {
+        Some(s) => Some(VoidInfo {
+            seq: to_u64(s)?,
+            reason: reason.unwrap_or_default(),
+        }),
+        None => None,
+    };
 
-    // The latest purchase before the sale of the line's batch, else of its product.
+    // Per line: the latest purchase before the sale of the line's batch, else of its product,
+    // with the purchase's event (its certificates live only there) in the same statement.
     let mut by_batch = conn.prepare_cached(
-        "SELECT seq, at, supplier, product, batch, origin, upstream_code FROM purchases
-         WHERE dev = ?1 AND batch = ?2 AND product = ?3 AND seq < ?4 ORDER BY seq DESC LIMIT 1",
+        "SELECT p.seq, p.at, p.supplier, p.product, p.batch, p.origin, p.upstream_code, e.event
+         FROM purchases p JOIN entries e ON e.dev = p.dev AND e.seq = p.seq
+         WHERE p.dev = ?1 AND p.batch = ?2 AND p.product = ?3 AND p.seq < ?4
+         ORDER BY p.seq DESC LIMIT 1",
     )?;
     let mut by_product = conn.prepare_cached(
-        "SELECT seq, at, supplier, product, batch, origin, upstream_code FROM purchases
-         WHERE dev = ?1 AND product = ?2 AND seq < ?3 ORDER BY seq DESC LIMIT 1",
+        "SELECT p.seq, p.at, p.supplier, p.product, p.batch, p.origin, p.upstream_code, e.event
+         FROM purchases p JOIN entries e ON e.dev = p.dev AND e.seq = p.seq
+         WHERE p.dev = ?1 AND p.product = ?2 AND p.seq < ?3
+         ORDER BY p.seq DESC LIMIT 1",
     )?;
-    let mut upstream = Vec::new();
+    let mut upstream: Vec<UpstreamPurchase> = Vec::with_capacity(sale.lines.len());
     for (line, l) in sale.lines.iter().enumerate() {
-        let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(i64, UpstreamPurchase)> {
+        // Two lines of one sale with the same product and batch have the same answer.
+        if let Some(same) = sale.lines[..line]
+            .iter()
+            .position(|o| o.product == l.product && o.batch == l.batch)
+        {
+            if let Some(mut p) = upstream.iter().find(|u| u.line == same).cloned() {
+                p.line = line;
+                upstream.push(p);
+            }
+            continue;
+        }
+        let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(i64, String, UpstreamPurchase)> {
             Ok((
                 r.get(0)?,
+                r.get(7)?,
                 UpstreamPurchase {
                     line,
                     seq: 0,
@@ -169,12 +207,8 @@ pub(super) fn ticket(conn: &Connection, code: &str) -> StoreResult<Option<Ticket
                 .query_row(params![dev, l.product, seq], map)
                 .optional()?,
         };
-        if let Some((pseq, mut p)) = found {
+        if let Some((pseq, event, mut p)) = found {
             p.seq = to_u64(pseq)?;
-            // Certificates live only in the purchase's event: read it (a page shows ≤ 3).
-            let event: String = conn
-                .prepare_cached("SELECT event FROM entries WHERE dev = ?1 AND seq = ?2")?
-                .query_row(params![dev, pseq], |r| r.get(0))?;
             if let Event::Purchase(purchase) = parse_event(&event)? {
                 p.certificates = purchase.certificates;
             }
