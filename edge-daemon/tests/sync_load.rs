@@ -109,13 +109,16 @@ async fn drain_rate_vs_plain_qos1_loop() {
     );
 }
 
+/// What the subscriber received: (topic, payload).
+type Deliveries = UnboundedReceiver<(String, Vec<u8>)>;
+
 /// Publish every payload at QoS 1 as fast as the client goes; done when every PUBACK came
 /// back (and, with `deliveries`, when the subscriber received that many messages).
 async fn plain_loop(
     port: u16,
     topic: &str,
     payloads: Vec<Vec<u8>>,
-    deliveries: Option<(UnboundedReceiver<(String, Vec<u8>)>, usize)>,
+    deliveries: Option<(Deliveries, usize)>,
 ) -> std::time::Duration {
     let mut mo = MqttOptions::new(
         format!("plain-{topic}").replace('/', "-"),

@@ -232,6 +232,9 @@ fn shard(device: &DeviceId, n: usize) -> usize {
 /// Up messages of one device ingested (and committed) together, at most.
 pub const MAX_GROUP: usize = 32;
 
+/// A worker idle this long treats the next `up` as live: committed alone, at once.
+const IDLE_ALONE: Duration = Duration::from_millis(100);
+
 async fn worker<S: CloudStore>(
     mut rx: mpsc::Receiver<Inbound>,
     client: AsyncClient,
@@ -241,12 +244,17 @@ async fn worker<S: CloudStore>(
     max_payload: usize,
 ) {
     let mut held: Option<Inbound> = None;
+    let mut idle_since = std::time::Instant::now();
     loop {
-        let msg = match held.take() {
-            Some(m) => m,
-            None => match rx.recv().await {
-                Some(m) => m,
-                None => break,
+        let (msg, woke) = match held.take() {
+            Some(m) => (m, false),
+            None => match rx.try_recv() {
+                Ok(m) => (m, false),
+                Err(mpsc::error::TryRecvError::Empty) => match rx.recv().await {
+                    Some(m) => (m, true),
+                    None => break,
+                },
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
             },
         };
         match msg.kind {
@@ -254,9 +262,15 @@ async fn worker<S: CloudStore>(
                 // Group commit: whatever else of this device's `up` already waits joins this
                 // commit (in arrival order); anything else waits for the next turn. Under load
                 // the queue fills while a commit runs, so groups grow exactly when it pays.
+                // A message that found the worker idle for a while goes alone: it is likely the
+                // live batch a box sends first after a reconnect (a sale a consumer may scan
+                // now), and its latency is worth one fsync; the rest queues meanwhile and goes
+                // as a group. (A drain in full swing waits only a round trip between groups.)
                 let device = msg.device.clone();
                 let mut group = vec![msg.payload];
-                while group.len() < MAX_GROUP {
+                let alone = woke && idle_since.elapsed() >= IDLE_ALONE;
+                let limit = if alone { 1 } else { MAX_GROUP };
+                while group.len() < limit {
                     match rx.try_recv() {
                         Ok(m) if m.kind == TopicKind::Up && m.device == device => {
                             group.push(m.payload);
@@ -279,6 +293,7 @@ async fn worker<S: CloudStore>(
                     &group,
                 )
                 .await;
+                idle_since = std::time::Instant::now();
             }
             TopicKind::State => {
                 Metrics::inc(&metrics.state_messages);

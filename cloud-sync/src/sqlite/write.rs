@@ -155,14 +155,14 @@ fn ingest_in(tx: &Connection, device: &DeviceId, batch: Verified) -> StoreResult
     } = batch;
     let now = Timestamp::now().0;
     let (dev, alg) =
-        device_key(&tx, device)?.ok_or_else(|| StoreError::UnknownDevice(device.clone()))?;
+        device_key(tx, device)?.ok_or_else(|| StoreError::UnknownDevice(device.clone()))?;
     if alg != verified_with {
         // The caller's cached algorithm is stale; the registry in this transaction decides.
         valid = ingest::verify(alg, &entries);
     }
-    let (old, old_hwm, old_head) = load_state(&tx, dev)?;
+    let (old, old_hwm, old_head) = load_state(tx, dev)?;
     let mut state = old.clone();
-    let links = fetch_links(&tx, dev, &ingest::needed_links(&state.ranges, &entries))?;
+    let links = fetch_links(tx, dev, &ingest::needed_links(&state.ranges, &entries))?;
     let classified = ingest::classify(&mut state, &valid, &entries, links);
 
     let (mut stored, mut duplicates, mut quarantined) = (0u32, 0u32, 0u32);
@@ -192,7 +192,7 @@ fn ingest_in(tx: &Connection, device: &DeviceId, batch: Verified) -> StoreResult
                         e.hash.0.as_slice(),
                         now
                     ])?;
-                    match project(&tx, dev, e, now)? {
+                    match project(tx, dev, e, now)? {
                         Projected::Ticket => tickets += 1,
                         Projected::Purchase => purchases += 1,
                         Projected::Other => {}
@@ -219,7 +219,7 @@ fn ingest_in(tx: &Connection, device: &DeviceId, batch: Verified) -> StoreResult
     }
     if let Some((seq, reason, detail)) = &classified.quarantined_by {
         tracing::warn!(device = %device, seq, reason = reason.as_str(), "device quarantined: {detail}");
-        alert(&tx, dev, reason.as_str(), Some(*seq), detail, now)?;
+        alert(tx, dev, reason.as_str(), Some(*seq), detail, now)?;
     }
 
     let (removed, added) = state.ranges.gap_changes(&old.ranges);
