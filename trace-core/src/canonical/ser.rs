@@ -173,20 +173,8 @@ impl Encoder {
 pub(super) fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
-    // Most strings need no escape at all: skip 8 bytes at a time while no byte of the word
-    // needs one, then copy the clean prefix in one go and escape the rest byte by byte.
-    let mut clean = 0;
-    while let Some(chunk) = bytes.get(clean..clean + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        if needs_escape(u64::from_le_bytes(word)) {
-            break;
-        }
-        clean += 8;
-    }
-    out.extend_from_slice(&bytes[..clean]);
-    let mut run = clean;
-    for (i, &b) in bytes.iter().enumerate().skip(clean) {
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -211,20 +199,6 @@ pub(super) fn write_string(s: &str, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(&bytes[run..]);
     out.push(b'"');
-}
-
-/// Whether any byte of `w` is a control character (< 0x20), `"` or `\\`: the bytes JSON
-/// strings must escape. Bit tricks on the whole word (each test is exact for "some byte
-/// matches"; bytes ≥ 0x80, i.e. UTF-8 continuation and lead bytes, never match).
-pub(super) fn needs_escape(w: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    let q = w ^ (ONES * u64::from(b'"'));
-    let quote = q.wrapping_sub(ONES) & !q & HIGH;
-    let b = w ^ (ONES * u64::from(b'\\'));
-    let backslash = b.wrapping_sub(ONES) & !b & HIGH;
-    below_space | quote | backslash != 0
 }
 
 fn float() -> EncError {
