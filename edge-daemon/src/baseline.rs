@@ -35,7 +35,7 @@ pub fn rows_for(drafts: Vec<EntryDraft>, device: &DeviceId, alg: HashAlg) -> Vec
             let e = Entry::seal(d, device.clone(), u64::try_from(seq).ok()?, prev, alg).ok()?;
             prev = e.hash;
             // The very text the ledger stores in its `body` column.
-            let body = crate::ledger::body_json(&e.event).ok()?;
+            let body = crate::ledger::stored_body(&e).ok()?;
             Some(RowBytes {
                 seq,
                 id: e.id.to_string(),

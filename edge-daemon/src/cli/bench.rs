@@ -1,10 +1,10 @@
 //! `bench ledger`: the ledger against a bare INSERT on this box's own disk, in one run.
 //!
 //! Phases, all WAL + synchronous=FULL: single appends (latency per call) vs one-row INSERT
-//! transactions, interleaved; a burst through the group-commit writer and a burst through `append_batch`
-//! vs batched INSERTs of the same bytes; last, the same INSERTs plus the ledger's two unique
-//! indexes (a floor, not a baseline). The scratch files live beside the ledger and are removed
-//! afterwards.
+//! transactions, interleaved; bursts of 1000 through the group-commit writer and through
+//! `append_batch` vs batched INSERTs of the same bytes, plus the same INSERTs with the ledger's
+//! two unique indexes (a floor, not a baseline), interleaved round by round. The scratch files
+//! live beside the ledger and are removed afterwards.
 
 use crate::baseline::{BareTable, rows_for};
 use crate::ledger::{Ledger, LedgerOptions, LedgerWriter, WriterOptions};
@@ -49,6 +49,25 @@ fn phase(name: &'static str, lat: &mut [Duration], total: Duration) -> Phase {
     }
 }
 
+/// Latencies and total time of one burst phase, summed over the rounds.
+#[derive(Default)]
+struct Timer {
+    lat: Vec<Duration>,
+    spent: Duration,
+}
+
+impl Timer {
+    /// `k` entries acknowledged together after `took`.
+    fn add(&mut self, took: Duration, k: usize) {
+        self.lat.extend(std::iter::repeat_n(took, k));
+        self.spent += took;
+    }
+
+    fn phase(&mut self, name: &'static str) -> Phase {
+        phase(name, &mut self.lat, self.spent)
+    }
+}
+
 fn ratio(a: &Phase, base: &Phase) -> String {
     let r = u128::from(a.entries_per_s) * 100 / u128::from(base.entries_per_s.max(1));
     format!("{}.{:02}", r / 100, r % 100)
@@ -76,6 +95,7 @@ pub(super) fn run(db: &Path, entries: u64, single: u64, json: bool) -> anyhow::R
         synth::sale(n)
     };
 
+    let load_before = load_average();
     // 1. Single appends vs one-row transactions, interleaved one for one so both see the
     //    same disk (fsync times swing when other processes write).
     let pb = super::progress::bar(single * 2, "single appends");
@@ -98,67 +118,65 @@ pub(super) fn run(db: &Path, entries: u64, single: u64, json: bool) -> anyhow::R
     let single_bare = phase("single INSERT (bare)", &mut lat_bare, spent_bare);
     pb.finish_and_clear();
 
-    // 2. Bursts.
+    // 2. Bursts, in rounds of BATCH: each round runs every phase once, one after the other,
+    //    so all phases see the same load (on a shared machine the disk and CPUs swing by 2x
+    //    within seconds; phases run back to back would compare different machines). Each
+    //    phase's drafts are made before its clock starts; the bare rows are sealed (hashed,
+    //    body text) before theirs, as the baseline is only the database's work.
     let pb = super::progress::bar(entries * 4, "bursts");
-    let drafts: Vec<_> = (0..entries).map(|_| next()).collect();
-    let writer = LedgerWriter::spawn(ledger, WriterOptions::default())?;
-    let h = writer.handle();
-    let t0 = Instant::now();
-    let mut pending = Vec::with_capacity(drafts.len());
-    for d in drafts {
-        pending.push((Instant::now(), h.submit(d)?));
-    }
-    lat.clear();
-    for (t, p) in pending {
-        p.wait()?;
-        lat.push(t.elapsed());
-        pb.inc(1);
-    }
-    let group = phase("burst group commit (ledger)", &mut lat, t0.elapsed());
-    drop(h);
-    let mut ledger = writer.shutdown()?;
-
-    let drafts: Vec<_> = (0..entries).map(|_| next()).collect();
-    lat.clear();
-    let t0 = Instant::now();
-    let mut it = drafts.into_iter().peekable();
-    while it.peek().is_some() {
-        let chunk: Vec<_> = it.by_ref().take(BATCH).collect();
-        let k = chunk.len();
-        let t = Instant::now();
-        ledger.append_batch(chunk)?;
-        lat.extend(std::iter::repeat_n(t.elapsed(), k));
-        pb.inc(k as u64);
-    }
-    let batch = phase("burst append_batch (ledger)", &mut lat, t0.elapsed());
-
-    let rows = rows_for((0..entries).map(|_| next()).collect(), &device, alg);
-    lat.clear();
-    let t0 = Instant::now();
-    for chunk in rows.chunks(BATCH) {
-        let t = Instant::now();
-        bare.insert_batch(chunk)?;
-        lat.extend(std::iter::repeat_n(t.elapsed(), chunk.len()));
-        pb.inc(chunk.len() as u64);
-    }
-    let bare_batch = phase("burst INSERT x1000 (bare)", &mut lat, t0.elapsed());
-    drop(bare);
-
-    // Not a baseline: the bare INSERT plus the ledger's two unique indexes (entry id, random
-    // ticket code): how much of the gap those alone explain on this disk.
     let floor_path = scratch(db, ".bare-indexed");
     let mut floor = BareTable::open_with_ledger_indexes(&floor_path)
         .with_context(|| format!("cannot create the scratch file {}", floor_path.display()))?;
-    let rows = rows_for((0..entries).map(|_| next()).collect(), &device, alg);
-    lat.clear();
-    let t0 = Instant::now();
-    for chunk in rows.chunks(BATCH) {
+    let mut timers = [
+        Timer::default(),
+        Timer::default(),
+        Timer::default(),
+        Timer::default(),
+    ];
+    let mut done = 0u64;
+    while done < entries {
+        let k = usize::try_from((entries - done).min(BATCH as u64)).unwrap_or(BATCH);
+        // Group commit: k independent submissions through the writer thread.
+        let drafts: Vec<_> = (0..k).map(|_| next()).collect();
+        let writer = LedgerWriter::spawn(ledger, WriterOptions::default())?;
+        let h = writer.handle();
+        let t0 = Instant::now();
+        let mut pending = Vec::with_capacity(k);
+        for d in drafts {
+            pending.push((Instant::now(), h.submit(d)?));
+        }
+        for (t, p) in pending {
+            p.wait()?;
+            timers[0].lat.push(t.elapsed());
+        }
+        timers[0].spent += t0.elapsed();
+        drop(h);
+        ledger = writer.shutdown()?;
+
+        // append_batch: the same k as one call.
+        let drafts: Vec<_> = (0..k).map(|_| next()).collect();
         let t = Instant::now();
-        floor.insert_batch(chunk)?;
-        lat.extend(std::iter::repeat_n(t.elapsed(), chunk.len()));
-        pb.inc(chunk.len() as u64);
+        ledger.append_batch(drafts)?;
+        timers[1].add(t.elapsed(), k);
+
+        // Bare, then bare + the ledger's indexes: the same bytes in one transaction.
+        for (table, timer) in [(&mut bare, 2), (&mut floor, 3)] {
+            let rows = rows_for((0..k).map(|_| next()).collect(), &device, alg);
+            let t = Instant::now();
+            table.insert_batch(&rows)?;
+            timers[timer].add(t.elapsed(), k);
+        }
+        done += k as u64;
+        pb.inc(4 * k as u64);
     }
-    let floor_batch = phase("burst INSERT+indexes (floor)", &mut lat, t0.elapsed());
+    drop(bare);
+    let [mut g, mut b, mut bb, mut f] = timers;
+    let group = g.phase("burst group commit (ledger)");
+    let batch = b.phase("burst append_batch (ledger)");
+    let bare_batch = bb.phase("burst INSERT x1000 (bare)");
+    // Not a baseline: the bare INSERT plus the ledger's two unique indexes (entry id, random
+    // ticket code): how much of the gap those alone explain on this disk.
+    let floor_batch = f.phase("burst INSERT+indexes (floor)");
     pb.finish_and_clear();
     drop(floor);
     for p in [&base_path, &floor_path] {
@@ -169,6 +187,9 @@ pub(super) fn run(db: &Path, entries: u64, single: u64, json: bool) -> anyhow::R
         }
     }
 
+    let load = load_before
+        .zip(load_average())
+        .map(|(a, b)| format!("{a} / {b}"));
     let mut phases = [single_ledger, single_bare, group, batch, bare_batch];
     let mut floor_batch = floor_batch;
     phases[0].vs_bare = ratio(&phases[0], &phases[1]);
@@ -181,6 +202,7 @@ pub(super) fn run(db: &Path, entries: u64, single: u64, json: bool) -> anyhow::R
         let v = serde_json::json!({
             "ledger": db,
             "durability": "WAL, synchronous=FULL",
+            "load_average": load,
             "head_seq": ledger.head()?.seq,
             "phases": phases,
             // Not a ledger phase: bare INSERT + the ledger's unique id and ticket-code indexes.
@@ -210,14 +232,25 @@ pub(super) fn run(db: &Path, entries: u64, single: u64, json: bool) -> anyhow::R
             );
         }
         println!(
-            "burst latencies are submit-to-acknowledgement; batches of {BATCH} for append_batch and bare."
+            "bursts of {BATCH}, every phase once per round, interleaved; latencies are \
+             submit-to-acknowledgement."
         );
+        if let Some(load) = &load {
+            println!("load average (1, 5, 15 min) before and after: {load}");
+        }
         println!(
             "floor = bare INSERT + the ledger's unique entry-id and ticket-code indexes: not a \
              baseline, the cost of those indexes alone."
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The machine's load average (Linux), to read the figures by: on a shared machine a ratio
+/// is meaningful, absolute throughput much less.
+fn load_average() -> Option<String> {
+    let s = std::fs::read_to_string("/proc/loadavg").ok()?;
+    Some(s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
 }
 
 /// A scratch file beside the ledger: `db` + `suffix`.

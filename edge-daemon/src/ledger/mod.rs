@@ -30,7 +30,7 @@ mod verify;
 mod writer;
 
 pub use error::{LedgerError, LedgerErrorKind};
-pub(crate) use row::body_json;
+pub(crate) use row::stored_body;
 pub use verify::{BadEntry, Problem, VerifyReport};
 pub use writer::{LedgerWriter, Pending, WriterHandle, WriterOptions};
 
@@ -384,27 +384,57 @@ impl Ledger {
 }
 
 /// A draft encoded outside the write transaction: its canonical bytes (the hash contract),
-/// its body JSON and its id text. The writer thread only hashes, inserts and projects.
+/// where its body JSON lies in them, and its id text. The writer thread only hashes, inserts
+/// and projects.
 #[derive(Debug, Clone)]
 pub(crate) struct Encoded {
     prepared: PreparedDraft,
     id_text: String,
-    body: String,
+    body: Body,
+}
+
+/// The `body` column's text: normally a slice of the canonical bytes (see
+/// [`row::body_range`]), so the event is serialised once, not twice.
+#[derive(Debug, Clone)]
+enum Body {
+    InCanonical(std::ops::Range<usize>),
+    Own(String),
 }
 
 impl Encoded {
     /// Encode `draft` as an entry of `device`; refuses what has no canonical form.
     pub(crate) fn new(draft: EntryDraft, device: &DeviceId) -> Result<Encoded, LedgerError> {
-        let body = row::body_json(&draft.event).map_err(LedgerError::Rejected)?;
         let id_text = draft.id.to_string();
         let prepared = draft
             .prepare(device.clone())
             .map_err(|e| LedgerError::Rejected(e.to_string()))?;
+        let d = prepared.draft();
+        let body = match row::body_range(
+            prepared.canonical(),
+            d.at.0,
+            device.as_str(),
+            &id_text,
+            d.event.kind(),
+            VOCABULARY_VERSION,
+        ) {
+            Some(r) => Body::InCanonical(r),
+            None => Body::Own(row::body_json(&d.event).map_err(LedgerError::Rejected)?),
+        };
         Ok(Encoded {
             prepared,
             id_text,
             body,
         })
+    }
+
+    /// The body as SQL text. The range was checked to be UTF-8 when it was found, so it is
+    /// bound as bytes without checking again on the writer thread.
+    fn body(&self) -> rusqlite::types::ToSqlOutput<'_> {
+        let bytes = match &self.body {
+            Body::InCanonical(r) => &self.prepared.canonical()[r.clone()],
+            Body::Own(s) => s.as_bytes(),
+        };
+        rusqlite::types::ToSqlOutput::Borrowed(rusqlite::types::ValueRef::Text(bytes))
     }
 }
 
@@ -448,7 +478,7 @@ fn append_in(
                 d.prepared.draft().at.0,
                 VOCABULARY_VERSION,
                 event.kind(),
-                d.body,
+                d.body(),
                 &head.hash.0[..],
                 &hash.0[..],
             ])

@@ -205,3 +205,22 @@ fn every_event_kind_matches_the_oracle() {
         same_outcome(canonical_bytes(&e), canonical_bytes_via_value(&e));
     }
 }
+
+#[test]
+fn escapes_are_found_anywhere_in_long_strings() {
+    for len in 1..40 {
+        for pos in 0..len {
+            for special in ['"', '\\', '\n', '\u{1}', '\u{1f}', '\u{7f}', 'é', '猪'] {
+                let s: String = (0..len)
+                    .map(|i| if i == pos { special } else { 'a' })
+                    .collect();
+                // serde_json escapes strings exactly as JCS does (short escapes, else \u00xx).
+                assert_eq!(
+                    canonical_bytes(&s).unwrap(),
+                    serde_json::to_vec(&s).unwrap(),
+                    "{s:?}"
+                );
+            }
+        }
+    }
+}
