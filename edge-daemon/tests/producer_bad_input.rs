@@ -392,3 +392,74 @@ fn distributor_refusals_record_nothing() {
     assert!(matches!(e, ProducerError::ScannedTwice { .. }), "{e}");
     assert_eq!(state(&chain.d1), before);
 }
+
+/// A shipment recorded by mistake is voided (entries are never edited): its codes can ship
+/// again, its stock comes back, and whereabouts no longer lists it. A disaggregation cannot be
+/// voided, nor the packing of a case that has left.
+#[test]
+fn a_voided_shipment_releases_its_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let lookup = factory_lookup();
+    let mut f = new_ledger(dir.path(), "factory-void-01");
+    let units = codes(1..=48, "U");
+    let packed = producer::aggregate(
+        &mut f,
+        &lookup,
+        &code("C0001"),
+        CodeLevel::Case,
+        &units[0..12],
+    )
+    .unwrap();
+    let count = |l: &Ledger| {
+        producer::stock(l)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.count)
+            .sum::<i64>()
+    };
+    let wrong =
+        producer::ship(&mut f, &lookup, ship_input("S-WRONG", vec![code("C0001")])).unwrap();
+    assert_eq!(count(&f), -12);
+    let void = |target: u64| {
+        EntryDraft::new(
+            trace_core::event::Void {
+                target_seq: target,
+                reason: "发错客户".into(),
+            }
+            .into(),
+        )
+    };
+    let e = f.append(void(packed.seq)).unwrap_err();
+    assert!(
+        matches!(&e, LedgerError::Rejected(m) if m.contains("already been shipped")),
+        "{e}"
+    );
+    f.append(void(wrong.seq)).unwrap();
+    assert_eq!(count(&f), 0);
+    producer::ship(&mut f, &lookup, ship_input("S-RIGHT", vec![code("C0001")])).unwrap();
+    let w = producer::whereabouts(&f, &Query::Code(code("C0001"))).unwrap();
+    let nos: Vec<&str> = w
+        .destinations
+        .iter()
+        .map(|d| d.shipment_no.as_str())
+        .collect();
+    assert_eq!(nos, ["S-RIGHT"]);
+    assert_eq!(w.units, 12);
+
+    let out = producer::disaggregate(&mut f, &code("C0002"), &[], None).unwrap_err();
+    assert!(matches!(out, ProducerError::Missing(_)), "{out}");
+    producer::aggregate(
+        &mut f,
+        &lookup,
+        &code("C0002"),
+        CodeLevel::Case,
+        &units[12..14],
+    )
+    .unwrap();
+    let d = producer::disaggregate(&mut f, &code("C0002"), &units[12..13], None).unwrap();
+    let e = f.append(void(d.seq)).unwrap_err();
+    assert!(
+        matches!(&e, LedgerError::Rejected(m) if m.contains("pack them again")),
+        "{e}"
+    );
+}

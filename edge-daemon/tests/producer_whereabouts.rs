@@ -276,6 +276,20 @@ fn whereabouts_cli_on_a_real_ledger_file() {
         "{text}"
     );
 
+    let stock = Command::new(env!("CARGO_BIN_EXE_baytrace-edge"))
+        .args(["producer", "stock", "--db", db.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    assert!(stock.status.success());
+    let rows: serde_json::Value = serde_json::from_slice(&stock.stdout).unwrap();
+    let pork = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["batch"] == "RL-PORK-01")
+        .unwrap();
+    assert_eq!(pork["grams"], 36_000);
+
     // Two selectors at once is a usage error.
     let bad = Command::new(env!("CARGO_BIN_EXE_baytrace-edge"))
         .args([

@@ -181,7 +181,68 @@ pub(crate) fn apply(conn: &Connection, seq: i64, event: &Event) -> Result<(), Pr
                 c,
             )?;
         }
+        Event::Void(v) => undo(conn, seq, v.target_seq)?,
         _ => {}
+    }
+    Ok(())
+}
+
+/// A void (already checked by the ledger: the target exists and precedes it) takes back what
+/// the target did here: its rows go, its stock moves are reversed as `voided` moves. A
+/// disaggregation cannot be voided (the units may have been packed elsewhere since): pack
+/// them again instead.
+fn undo(conn: &Connection, seq: i64, target: u64) -> Result<(), ProjError> {
+    let t = crate::ledger::projection::seq_i64(target)?;
+    let kind: Option<String> = conn
+        .prepare_cached("SELECT kind FROM entries WHERE seq = ?1")?
+        .query_row([t], |r| r.get(0))
+        .optional()?;
+    if kind.as_deref() == Some("disaggregation") {
+        return reject(format!(
+            "entry {target} took codes out of a case; pack them again (aggregation) instead of voiding it"
+        ));
+    }
+    if kind.as_deref() == Some("aggregation") {
+        let shipped: Option<String> = conn
+            .prepare_cached(
+                "SELECT d.code FROM prod_packs p JOIN prod_dispatched d ON d.code = p.parent \
+                 WHERE p.seq = ?1 LIMIT 1",
+            )?
+            .query_row([t], |r| r.get(0))
+            .optional()?;
+        if let Some(code) = shipped {
+            return reject(format!(
+                "entry {target} packed {code}, which has already been shipped"
+            ));
+        }
+    }
+    for table in [
+        "prod_raw_lots",
+        "prod_batches",
+        "prod_packs",
+        "prod_dispatched",
+        "prod_received",
+    ] {
+        conn.prepare_cached(&format!("DELETE FROM {table} WHERE seq = ?1"))?
+            .execute([t])?;
+    }
+    let moves: Vec<(String, String, Option<String>, i64, i64)> = conn
+        .prepare_cached("SELECT product, batch, doc, grams, count FROM prod_moves WHERE seq = ?1")?
+        .query_map([t], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    for (product, batch, doc, grams, count) in moves {
+        mv(
+            conn,
+            seq,
+            &product,
+            &batch,
+            "voided",
+            doc.as_deref(),
+            -grams,
+            -count,
+        )?;
     }
     Ok(())
 }
