@@ -32,7 +32,6 @@ async fn measure_print_latency_and_page_load() {
     let cookie = login_cookie(&stall.base, STAFF_PIN).await;
     let mut tap = Vec::with_capacity(N);
     let mut direct = Vec::with_capacity(N);
-    let mut last_bin = None;
     for i in 0..N {
         let mut rx = stall.printer.subscribe();
         let t0 = Instant::now();
@@ -46,10 +45,8 @@ async fn measure_print_latency_and_page_load() {
         assert_eq!(s, 200, "{v}");
         let r = next_printed(&mut rx).await.expect("printed");
         tap.push(r.cut_at.duration_since(t0));
-        last_bin = Some(r.bin_path.clone());
-
-        // Baseline: the same kind of receipt bytes, straight to the printer.
-        let bytes = std::fs::read(last_bin.as_ref().unwrap()).unwrap();
+        // Baseline: this very receipt's bytes, straight to the printer.
+        let bytes = std::fs::read(&r.bin_path).unwrap();
         let mut rx = stall.printer.subscribe();
         let t0 = Instant::now();
         let uri = printer_uri(&stall);
