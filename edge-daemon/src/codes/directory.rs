@@ -9,6 +9,7 @@
 use crate::ledger::{Ledger, LedgerError};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
+use std::path::Path;
 use trace_core::DeviceId;
 use trace_core::event::CodeLevel;
 use trace_core::product_code::{CodeKey, CodeVars, ProductCodec, ScanError, ScannedCode, Template};
@@ -20,6 +21,8 @@ pub struct CodeInfo {
     pub owner: DeviceId,
     pub issuer: String,
     pub template: String,
+    /// The template's GTIN, or its product code when it has none.
+    pub product: String,
     pub level: CodeLevel,
     pub serial: u64,
     /// From the code itself when the template carries it, else from the allocation.
@@ -108,6 +111,19 @@ impl CodeDirectory {
             })
     }
 
+    /// [`CodeDirectory::resolve`] over any connection to a ledger file (e.g. a read-only one
+    /// held beside the writer, so a workflow can look codes up while it appends).
+    pub fn resolve_on(&self, conn: &Connection, scanned: &str) -> Result<CodeInfo, CodeRejection> {
+        self.resolve_conn(conn, scanned).map_err(|e| match e {
+            Fail::Reject(r) => r,
+            Fail::Sql(e) => CodeRejection::Storage(LedgerError::sqlite(
+                Path::new(conn.path().unwrap_or("(ledger)")),
+                "resolving a code",
+                e,
+            )),
+        })
+    }
+
     fn resolve_conn(&self, conn: &Connection, scanned: &str) -> Result<CodeInfo, Fail> {
         let s = ScannedCode::parse(scanned).map_err(|e| Fail::Reject(e.into()))?;
         let row: Option<(String, String)> = conn
@@ -135,6 +151,11 @@ impl CodeDirectory {
         let unknown = |m: String| Fail::Reject(CodeRejection::Unknown(m));
         let t: Template = serde_json::from_str(&body)
             .map_err(|e| unknown(format!("template {id:?} cannot be read: {e}")))?;
+        let product = t
+            .gtin
+            .clone()
+            .or_else(|| t.product_code.clone())
+            .unwrap_or_default();
         let key = CodeKey::derive(&self.secret, &t.issuer, t.number);
         let codec = ProductCodec::new(t, &key)
             .map_err(|e| unknown(format!("template {id:?} is invalid: {e}")))?;
@@ -164,6 +185,7 @@ impl CodeDirectory {
             owner: self.owner.clone(),
             issuer: d.issuer,
             template: d.template,
+            product,
             level: d.level,
             serial: d.serial,
             batch: d.vars.batch.clone().or(alloc_batch),

@@ -110,3 +110,82 @@ fn allocation_encoder_and_directory() {
     let stranger = CodeDirectory::new(l.device().clone(), [6; 32]);
     assert_eq!(stranger.accept(&l, &code).unwrap_err().kind(), "unknown");
 }
+
+/// The producer operations on a real box: codes minted by this module, checked through
+/// `producer::DirectoryLookup` (a read-only connection beside the writer).
+#[test]
+fn producer_packing_through_the_directory() {
+    use crate::producer::{self, DirectoryLookup, ProducerError};
+    let d = tempfile::tempdir().unwrap();
+    let mut l = ledger(d.path());
+    save_template(&mut l, template()).unwrap();
+    let mut case_t = template();
+    case_t.id = "milk-case".into();
+    case_t.number = 2;
+    case_t.level = CodeLevel::Case;
+    save_template(&mut l, case_t).unwrap();
+    allocate(&mut l, "milk-unit", Some("B7"), 4).unwrap();
+    allocate(&mut l, "milk-case", Some("B7"), 1).unwrap();
+    let vars = CodeVars {
+        production_date: Day::parse("2026-11-22").ok(),
+        ..CodeVars::default()
+    };
+    let units = batch_encoder(&l, &SECRET, "milk-unit", &vars).unwrap();
+    let cases = batch_encoder(&l, &SECRET, "milk-case", &vars).unwrap();
+    let unit: Vec<String> = (0..4).map(|s| units.code_for(s).unwrap()).collect();
+    let case = cases.code_for(0).unwrap();
+    set_disabled(
+        &mut l,
+        "milk-unit",
+        vec![CodeRange { first: 3, last: 3 }],
+        true,
+        None,
+    )
+    .unwrap();
+    let lookup =
+        DirectoryLookup::open(l.path(), CodeDirectory::new(l.device().clone(), SECRET)).unwrap();
+
+    // A disabled unit is refused and nothing is written.
+    let head = l.head().unwrap();
+    let err = producer::aggregate(&mut l, &lookup, &case, CodeLevel::Case, &unit).unwrap_err();
+    assert!(
+        matches!(&err, ProducerError::Code { rejection: producer::CodeRejection::Disabled, code } if *code == unit[3]),
+        "{err:?}"
+    );
+    assert_eq!(l.head().unwrap(), head);
+    // A code of another enterprise (another issuer) is refused as foreign.
+    let mut other = template();
+    other.issuer = "SZ9B".into();
+    let other_codec = trace_core::product_code::ProductCodec::new(
+        other,
+        &trace_core::product_code::CodeKey::derive(&[9; 32], "SZ9B", 1),
+    )
+    .unwrap();
+    let foreign = other_codec.for_batch(&vars).unwrap().code_for(0).unwrap();
+    let err = producer::aggregate(
+        &mut l,
+        &lookup,
+        &case,
+        CodeLevel::Case,
+        &[unit[0].clone(), foreign],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            ProducerError::Code {
+                rejection: producer::CodeRejection::ForeignEnterprise(_),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(l.head().unwrap(), head);
+    // The three enabled units pack into the case; the batch and product come from the codes.
+    producer::aggregate(&mut l, &lookup, &case, CodeLevel::Case, &unit[..3]).unwrap();
+    assert_eq!(l.head().unwrap().seq, head.seq + 1);
+    let facts = producer::CodeLookup::lookup(&lookup, &unit[0]).unwrap();
+    assert_eq!(facts.batch.as_deref(), Some("B7"));
+    assert_eq!(facts.product, "6901234567892");
+    assert_eq!(facts.production_date.as_deref(), Some("2026-11-22"));
+}

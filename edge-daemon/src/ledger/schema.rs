@@ -22,13 +22,13 @@ use std::time::Duration;
 static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_ledger.sql")),
     M::up(include_str!("../../migrations/0002_codes.sql")),
-    M::up(include_str!("../../migrations/0002_line.sql")),
-    M::up(include_str!("../../migrations/0002_producer.sql")),
-    M::up(include_str!("../../migrations/0002_stall.sql")),
+    M::up(include_str!("../../migrations/0003_line.sql")),
+    M::up(include_str!("../../migrations/0004_producer.sql")),
+    M::up(include_str!("../../migrations/0005_stall.sql")),
 ];
 
 /// The schema version this binary writes and understands.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 5;
 
 pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)

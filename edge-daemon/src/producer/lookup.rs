@@ -31,6 +31,8 @@ pub enum CodeRejection {
     Disabled,
     #[error("is not a code this enterprise issued (never generated or not synced to this box)")]
     Unknown,
+    #[error("cannot be checked: the box's code directory could not be read ({0})")]
+    Unreadable(String),
 }
 
 pub trait CodeLookup {

@@ -16,6 +16,7 @@
 //! Codes are opaque strings here: which enterprise, product and batch a code belongs to comes
 //! from a [`CodeLookup`] (the codes module's decoder on a real box).
 
+mod directory_lookup;
 mod distributor;
 mod error;
 mod lookup;
@@ -27,6 +28,7 @@ mod shipping;
 #[cfg(test)]
 mod tests;
 
+pub use directory_lookup::DirectoryLookup;
 pub use distributor::{StockDifference, receive_by_hand, receive_by_scan, sell, stock_take};
 pub use error::ProducerError;
 pub use lookup::{CodeFacts, CodeLookup, CodeRejection, TableLookup};

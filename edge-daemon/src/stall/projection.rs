@@ -1,4 +1,4 @@
-//! The stall's projections (tables `stall_*`, migration 0002), kept by the ledger's append
+//! The stall's projections (tables `stall_*`, migration 0005), kept by the ledger's append
 //! transaction through one call in `ledger::projection::apply`.
 //!
 //! Why here and not in `ledger/projection.rs`: they are the stall's business (credit,

@@ -1,4 +1,4 @@
--- baytrace edge ledger, schema version 2: producer and distributor projections (预包装食品
+-- baytrace edge ledger, schema version 4: producer and distributor projections (预包装食品
 -- 生产企业端 / 流通企业端). Derived from `entries` like every projection, in the same transaction.
 -- Released migrations are never edited: add a new numbered file instead.
 

@@ -1,4 +1,4 @@
--- baytrace edge ledger, schema version 2: the market stall's projections (issue 5).
+-- baytrace edge ledger, schema version 5: the market stall's projections (issue 5).
 -- Released migrations are never edited: add a new numbered file instead.
 -- Like every projection these are derived from `entries` in the append transaction and can
 -- be rebuilt from it; none is a source of truth.
