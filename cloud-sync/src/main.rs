@@ -245,14 +245,22 @@ async fn main() -> anyhow::Result<()> {
                 cfg.store.schema = Some(sc);
             }
             cfg.validate()?;
-            let shutdown = async {
-                let _ = tokio::signal::ctrl_c().await;
+            // SIGTERM (systemd, docker) and Ctrl-C both stop cleanly.
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .context("cannot install the SIGTERM handler")?;
+            let shutdown = async move {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {},
+                    _ = term.recv() => {},
+                }
             };
             let running = cloud_sync::serve(cfg, shutdown).await?;
             eprintln!(
                 "baytrace-cloud: trace page http://{}/t/{{code}}  metrics http://{}/metrics  mqtt {}",
                 running.http_addr, running.http_addr, running.mqtt_addr
             );
+            notify_ready_and_watchdog();
             running.wait().await?;
         }
         Cmd::Device(DeviceCmd::Add {
@@ -388,4 +396,24 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Config(ConfigCmd::PrintDefault) => print!("{}", CloudConfig::default_toml()),
     }
     Ok(())
+}
+
+/// systemd's notify protocol (the unit is `Type=notify` with `WatchdogSec`): READY once serving,
+/// then watchdog pings from the runtime so a wedged one is restarted. No-ops without systemd.
+fn notify_ready_and_watchdog() {
+    use sd_notify::NotifyState;
+    if let Err(e) = sd_notify::notify(false, &[NotifyState::Ready]) {
+        tracing::warn!(error = %e, "could not tell systemd the cloud is ready");
+    }
+    let mut usec = 0;
+    if sd_notify::watchdog_enabled(false, &mut usec) {
+        let period =
+            std::time::Duration::from_micros(usec / 2).max(std::time::Duration::from_millis(100));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(period).await;
+                let _ = sd_notify::notify(false, &[NotifyState::Watchdog]);
+            }
+        });
+    }
 }

@@ -240,6 +240,7 @@ fn run(config: &Path) -> anyhow::Result<ExitCode> {
             "box ready: the ledger is open{}",
             if sync.is_some() { " and syncing" } else { "" }
         );
+        super::supervisor::ready_and_watchdog();
         tokio::select! {
             _ = int.recv() => {},
             _ = term.recv() => {},

@@ -14,6 +14,7 @@ pub mod line;
 mod line_bench;
 mod producer;
 mod progress;
+mod supervisor;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
