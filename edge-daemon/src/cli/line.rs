@@ -1,9 +1,11 @@
 //! `line run` and `line reconcile`: a production job headless against a coder, and the
 //! per-batch account `allocated = encoded + scrapped + unused`.
 
+use crate::config::EdgeConfig;
+use crate::keys::DeviceKeys;
 use crate::ledger::{Ledger, LedgerOptions, LedgerWriter, OpenCheck, WriterOptions};
 use crate::line::{
-    Control, JobSpec, LineConfig, LineStats, LineStore, PrefixFormat, Water, run_job,
+    CodeFormat, Control, JobSpec, LineConfig, LineStats, LineStore, PrefixFormat, Water, run_job,
 };
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -14,6 +16,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+use trace_core::product_code::{CodeVars, Day, Field};
 
 #[derive(Debug, Subcommand)]
 pub enum LineCommand {
@@ -81,7 +84,19 @@ pub struct RunArgs {
     /// Serials per allocation entry.
     #[arg(long, default_value_t = 256)]
     pub alloc_block: u64,
-    /// Printed code = PREFIX + serial (zero-padded to --width), until templates are wired in.
+    /// The box's config (edge.toml). With it, --template names a template saved by `codes
+    /// template add`, and each printed code is that template's code for this batch (made with
+    /// the box's code key; --pool must be the template id). Without it, the printed code is
+    /// PREFIX + serial (a plain counter, for tests and coders that number items themselves).
+    #[arg(long, requires = "template")]
+    pub config: Option<PathBuf>,
+    /// YYYY-MM-DD, for templates with a production date field (needs --config).
+    #[arg(long, requires = "config")]
+    pub production_date: Option<String>,
+    /// YYYY-MM-DD, for templates with an expiry date field (needs --config).
+    #[arg(long, requires = "config")]
+    pub expiry_date: Option<String>,
+    /// Printed code = PREFIX + serial (zero-padded to --width), when no --config is given.
     #[arg(long, default_value = "")]
     pub code_prefix: String,
     #[arg(long, default_value_t = 10)]
@@ -137,6 +152,13 @@ async fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
             ..LedgerOptions::default()
         },
     )?;
+    let format: Arc<dyn CodeFormat> = match &a.config {
+        Some(config) => template_format(&ledger, config, &a)?,
+        None => Arc::new(PrefixFormat {
+            prefix: a.code_prefix.clone(),
+            width: a.width,
+        }),
+    };
     let writer = LedgerWriter::spawn(ledger, WriterOptions::default())?;
     let store = LineStore::open(&a.db)?;
     let cfg = LineConfig {
@@ -151,10 +173,7 @@ async fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         water,
         coder: CoderConfig::default_for(a.protocol),
         transport: a.coder,
-        format: Arc::new(PrefixFormat {
-            prefix: a.code_prefix,
-            width: a.width,
-        }),
+        format,
         poll: Duration::from_millis(a.poll_ms),
         flush_every: Duration::from_millis(100),
     };
@@ -186,4 +205,53 @@ async fn interrupted() {
         _ = tokio::signal::ctrl_c() => {}
         () = term => {}
     }
+}
+
+/// The printed code of each serial: the template's code for this batch (see `--config`).
+fn template_format(
+    ledger: &Ledger,
+    config: &std::path::Path,
+    a: &RunArgs,
+) -> anyhow::Result<Arc<dyn CodeFormat>> {
+    let template = a
+        .template
+        .as_deref()
+        .context("--config needs --template (clap enforces it)")?;
+    if a.pool != template {
+        anyhow::bail!(
+            "--pool {} must be the template id {template:?}: a template's serials come from its own pool",
+            a.pool
+        );
+    }
+    let c = EdgeConfig::load(config)?;
+    let keys = DeviceKeys::read(&c.signing_key_path(), &c.ticket_key_path())?;
+    let codec = crate::codes::codec(ledger, &keys.ticket_key, template)
+        .with_context(|| format!("template {template:?}: save it with `codes template add`"))?;
+    let day = |s: &Option<String>, what: &str| -> anyhow::Result<Option<Day>> {
+        s.as_deref()
+            .map(|d| Day::parse(d).with_context(|| format!("--{what}")))
+            .transpose()
+    };
+    // The batch rides in the code only when the template has a batch field; the allocation
+    // records it either way.
+    let has_batch = codec
+        .template()
+        .fields
+        .iter()
+        .any(|f| matches!(f, Field::Batch { .. }));
+    let vars = CodeVars {
+        batch: has_batch.then(|| a.batch.clone()),
+        production_date: day(&a.production_date, "production-date")?,
+        expiry_date: day(&a.expiry_date, "expiry-date")?,
+    };
+    let codes = codec
+        .for_batch(&vars)
+        .with_context(|| format!("batch {} does not suit template {template:?}", a.batch))?;
+    Ok(Arc::new(move |serial: u64| {
+        // Allocations past the template's capacity are refused by the codes projection before
+        // any serial is sent, so every serial the job formats is in range.
+        codes
+            .code_for(serial)
+            .expect("the codes projection refuses serials beyond the template's capacity")
+    }))
 }
