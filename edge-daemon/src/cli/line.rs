@@ -31,7 +31,7 @@ pub enum LineCommand {
 Running the same --job again resumes it: the coder is stopped and cleared, its own evidence
 (last printed index / print counter) settles every code the last run left in flight, and
 printing continues with fresh codes. Ctrl-C or SIGTERM stops cleanly. Prints a JSON summary.")]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print allocated, encoded, scrapped and unused codes of a batch's line jobs.
     #[command(after_help = "Example:
   baytrace-edge line reconcile --db ledger.sqlite3 --batch B20261122 --json
@@ -114,7 +114,7 @@ pub fn dispatch(cmd: LineCommand) -> anyhow::Result<ExitCode> {
                 .worker_threads(2)
                 .enable_all()
                 .build()?;
-            rt.block_on(run(a))
+            rt.block_on(run(*a))
         }
     }
 }
