@@ -236,6 +236,11 @@ async fn credit_sale_then_repayment_and_language_switch() {
         b.js("document.querySelector('#repay').textContent").await,
         "Receive"
     );
+    // The status message shown before the switch follows the language too.
+    assert_eq!(
+        b.js("document.querySelector('#repay-msg').textContent").await,
+        "Saved"
+    );
     b.shot("10-lang-en").await;
     b.click("header #lang-zh-HK").await;
     b.until(

@@ -210,8 +210,22 @@ function showErrors(scope, errors, fallback) {
     let el = $(scope + ' [data-field="' + e.field + '"]');
     if (!el) { const m = /^(lines|fees)\[(\d+)\]/.exec(e.field); if (m) el = $(scope + ' [data-field="' + m[1] + '[' + m[2] + ']"]'); }
     const d = document.createElement('div'); d.className = 'err'; d.dataset.for = e.field; d.dataset.key = e.key; d.textContent = msg;
-    if (el) el.insertAdjacentElement('afterend', d); else $(fallback).appendChild(d);
+    if (el) el.insertAdjacentElement('afterend', d);
+    else {
+      // A success message left there is stale now, and its key would overwrite the error on
+      // the next language switch.
+      const f = $(fallback);
+      if (f.dataset.i18n) { f.textContent = ''; delete f.dataset.i18n; }
+      f.appendChild(d);
+    }
   });
+}
+
+// A status message by catalogue key: `setLang` re-translates it like the static labels.
+function sayKey(sel, key) {
+  const el = $(sel);
+  el.textContent = t(key);
+  el.dataset.i18n = key;
 }
 
 $('#print').onclick = async () => {
@@ -266,7 +280,7 @@ $('#repay').onclick = async () => {
   const r = await api('POST', '/api/repayment', { customer: s.options[s.selectedIndex].textContent, customer_id: s.value,
     amount: $('#repay-amount').value, payment: $('#repay-payment').value });
   if (r.status === 422) { showErrors('#tab-credit', r.body.errors || [], '#repay-msg'); return; }
-  if (r.ok) { $('#repay-msg').textContent = t('saved'); $('#repay-amount').value = ''; loadCredit(); }
+  if (r.ok) { sayKey('#repay-msg', 'saved'); $('#repay-amount').value = ''; loadCredit(); }
 };
 
 // ---- purchase ----
@@ -363,7 +377,7 @@ $('#save-purchase').onclick = async () => {
     showErrors('#tab-purchase', errs, '#purchase-errors'); return;
   }
   if (!r.ok) { $('#purchase-errors').textContent = t(r.body.error || 'err_store'); return; }
-  $('#purchase-msg').textContent = t('saved'); $('#purchase-msg').dataset.seq = r.body.seq;
+  sayKey('#purchase-msg', 'saved'); $('#purchase-msg').dataset.seq = r.body.seq;
   F.reset(); F.dataset.origin = ''; S.photos = []; $('#photos').innerHTML = ''; $('#scan-result').textContent = '';
 };
 
