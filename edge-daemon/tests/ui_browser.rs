@@ -238,7 +238,8 @@ async fn credit_sale_then_repayment_and_language_switch() {
     );
     // The status message shown before the switch follows the language too.
     assert_eq!(
-        b.js("document.querySelector('#repay-msg').textContent").await,
+        b.js("document.querySelector('#repay-msg').textContent")
+            .await,
         "Saved"
     );
     b.shot("10-lang-en").await;
