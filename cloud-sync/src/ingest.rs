@@ -125,6 +125,38 @@ pub fn verify(alg: HashAlg, entries: &[Entry]) -> Vec<bool> {
     entries.iter().map(|e| e.hash_is_valid(alg)).collect()
 }
 
+/// A batch with its CPU work done before it reaches a backend's writer (the SQLite writer
+/// thread, a PostgreSQL connection): refused or sorted by [`prepare`], each entry checked
+/// against its own hash by [`verify`], events encoded for storage.
+pub(crate) struct Verified {
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) alg: HashAlg,
+    pub(crate) valid: Vec<bool>,
+    pub(crate) events: Vec<String>,
+}
+
+impl Verified {
+    pub(crate) fn new(
+        device: &DeviceId,
+        entries: Vec<Entry>,
+        alg: HashAlg,
+    ) -> Result<Self, StoreError> {
+        let entries = prepare(device, entries)?;
+        let valid = verify(alg, &entries);
+        let events = entries
+            .iter()
+            .map(|e| serde_json::to_string(&e.event))
+            .collect::<Result<_, _>>()
+            .map_err(|err| StoreError::Corrupt(format!("event encoding: {err}")))?;
+        Ok(Verified {
+            entries,
+            alg,
+            valid,
+            events,
+        })
+    }
+}
+
 /// Decide every entry of a prepared batch. `valid` is [`verify`]'s answer for `entries`;
 /// `links` holds the stored links [`needed_links`] named (missing ones are treated as a corrupt
 /// store by the caller, not here).

@@ -170,7 +170,7 @@ impl CloudStore for PgStore {
         // Hashing and encoding are the per-entry CPU: off the async workers.
         let batch = {
             let device = device.clone();
-            tokio::task::spawn_blocking(move || write::Verified::new(&device, entries, alg))
+            tokio::task::spawn_blocking(move || crate::ingest::Verified::new(&device, entries, alg))
                 .await
                 .map_err(|e| StoreError::Task(e.to_string()))??
         };

@@ -7,7 +7,7 @@
 //! outcome always describes what is durably stored.
 
 use super::{to_i64, to_u64};
-use crate::ingest::{self, DeviceIngestState, Link, Verdict};
+use crate::ingest::{self, DeviceIngestState, Link, Verdict, Verified};
 use crate::ranges::SeqRanges;
 use crate::store::{
     DeviceRecord, IngestOutcome, MAX_DEVICE_NO, ReleaseOutcome, StoreError, StoreResult,
@@ -84,33 +84,6 @@ pub(super) async fn set_online(
         return Err(StoreError::UnknownDevice(device.clone()));
     }
     Ok(())
-}
-
-/// A batch with its CPU work done before it takes a connection: refused or sorted by
-/// [`ingest::prepare`], each entry checked against its own hash, events encoded.
-pub(super) struct Verified {
-    entries: Vec<Entry>,
-    alg: HashAlg,
-    valid: Vec<bool>,
-    events: Vec<String>,
-}
-
-impl Verified {
-    pub(super) fn new(device: &DeviceId, entries: Vec<Entry>, alg: HashAlg) -> StoreResult<Self> {
-        let entries = ingest::prepare(device, entries)?;
-        let valid = ingest::verify(alg, &entries);
-        let events = entries
-            .iter()
-            .map(|e| serde_json::to_string(&e.event))
-            .collect::<Result<_, _>>()
-            .map_err(|err| StoreError::Corrupt(format!("event encoding: {err}")))?;
-        Ok(Verified {
-            entries,
-            alg,
-            valid,
-            events,
-        })
-    }
 }
 
 /// The device's state row, locked for the rest of the transaction.

@@ -253,7 +253,7 @@ impl CloudStore for SqliteStore {
         // several devices verify in parallel while the writer commits.
         let batch = {
             let device = device.clone();
-            tokio::task::spawn_blocking(move || write::Verified::new(&device, entries, alg))
+            tokio::task::spawn_blocking(move || crate::ingest::Verified::new(&device, entries, alg))
                 .await
                 .map_err(|e| StoreError::Task(e.to_string()))??
         };
@@ -276,7 +276,9 @@ impl CloudStore for SqliteStore {
             .into_iter()
             .map(|entries| {
                 let device = device.clone();
-                tokio::task::spawn_blocking(move || write::Verified::new(&device, entries, alg))
+                tokio::task::spawn_blocking(move || {
+                    crate::ingest::Verified::new(&device, entries, alg)
+                })
             })
             .collect();
         let mut verified = Vec::with_capacity(n);

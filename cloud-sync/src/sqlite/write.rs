@@ -6,14 +6,14 @@
 //! caller derives from the outcome always describes what is durably stored.
 
 use super::{device_key, to_i64, to_u64};
-use crate::ingest::{self, DeviceIngestState, Link, Verdict};
+use crate::ingest::{self, DeviceIngestState, Link, Verdict, Verified};
 use crate::ranges::SeqRanges;
 use crate::store::{
     DeviceRecord, IngestOutcome, MAX_DEVICE_NO, ReleaseOutcome, StoreError, StoreResult,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashMap;
-use trace_core::{DeviceId, Digest, Entry, Event, HashAlg, Timestamp};
+use trace_core::{DeviceId, Digest, Entry, Event, Timestamp};
 
 pub(super) fn register_device(conn: &mut Connection, rec: &DeviceRecord) -> StoreResult<()> {
     if rec.device_no > MAX_DEVICE_NO {
@@ -69,33 +69,6 @@ pub(super) fn set_online(
         return Err(StoreError::UnknownDevice(device.clone()));
     }
     Ok(())
-}
-
-/// A batch with its CPU work done before it reaches the writer thread: refused or sorted by
-/// [`ingest::prepare`], each entry checked against its own hash, events encoded.
-pub(super) struct Verified {
-    entries: Vec<Entry>,
-    alg: HashAlg,
-    valid: Vec<bool>,
-    events: Vec<String>,
-}
-
-impl Verified {
-    pub(super) fn new(device: &DeviceId, entries: Vec<Entry>, alg: HashAlg) -> StoreResult<Self> {
-        let entries = ingest::prepare(device, entries)?;
-        let valid = ingest::verify(alg, &entries);
-        let events = entries
-            .iter()
-            .map(|e| serde_json::to_string(&e.event))
-            .collect::<Result<_, _>>()
-            .map_err(|err| StoreError::Corrupt(format!("event encoding: {err}")))?;
-        Ok(Verified {
-            entries,
-            alg,
-            valid,
-            events,
-        })
-    }
 }
 
 /// One batch in its own IMMEDIATE transaction.
