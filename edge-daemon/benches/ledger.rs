@@ -13,27 +13,38 @@ use edge_daemon::baseline::{BareTable, rows_for};
 use edge_daemon::ledger::{Ledger, LedgerOptions, LedgerWriter, WriterOptions};
 use edge_daemon::synth;
 use std::time::Duration;
-use trace_core::{DeviceId, EntryDraft, HashAlg};
+use trace_core::{DeviceId, EntryDraft, HashAlg, TicketCodec};
 
 fn device() -> DeviceId {
     DeviceId::new("bench-0001").unwrap()
 }
 
+/// The benchmark box's ticket-code key: sales carry codes minted as a box mints its own, and
+/// the ledger has the key (as `baytrace-edge run` does), so it indexes them by counter.
+fn codec() -> TicketCodec {
+    TicketCodec::new(1, &[0x5a; 32]).unwrap()
+}
+
 fn ledger(dir: &std::path::Path, name: &str) -> Ledger {
-    Ledger::create(
+    let mut l = Ledger::create(
         &dir.join(name),
         device(),
         HashAlg::Sha256,
         &LedgerOptions::default(),
     )
-    .unwrap()
+    .unwrap();
+    l.set_ticket_codec(codec());
+    l
 }
 
 /// Unique synthetic sales (distinct ticket codes) across all iterations.
 struct Drafts(u64);
 impl Drafts {
     fn take(&mut self, k: u64) -> Vec<EntryDraft> {
-        let v = (self.0..self.0 + k).map(synth::sale).collect();
+        let codec = codec();
+        let v = (self.0..self.0 + k)
+            .map(|n| synth::minted_sale(n, &codec))
+            .collect();
         self.0 += k;
         v
     }
@@ -43,7 +54,12 @@ fn append_single(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let mut l = ledger(dir.path(), "single.sqlite3");
     let mut bare = BareTable::open(&dir.path().join("bare-single.sqlite3")).unwrap();
-    let rows = rows_for(Drafts(1).take(2000), &device(), HashAlg::Sha256);
+    let rows = rows_for(
+        Drafts(1).take(2000),
+        &device(),
+        HashAlg::Sha256,
+        Some(&codec()),
+    );
     let mut drafts = Drafts(1);
     let mut g = c.benchmark_group("append_single");
     g.throughput(Throughput::Elements(1))
@@ -105,7 +121,7 @@ fn burst(c: &mut Criterion) {
     });
     g.bench_function("bare_insert_batch", |b| {
         b.iter_batched(
-            || rows_for(drafts.take(N), &device(), HashAlg::Sha256),
+            || rows_for(drafts.take(N), &device(), HashAlg::Sha256, Some(&codec())),
             |rows| bare.insert_batch(&rows).unwrap(),
             BatchSize::LargeInput,
         )
@@ -114,7 +130,7 @@ fn burst(c: &mut Criterion) {
     // id, random ticket code), to show how much of the gap is those indexes alone.
     g.bench_function("bare_insert_batch_with_ledger_indexes", |b| {
         b.iter_batched(
-            || rows_for(drafts.take(N), &device(), HashAlg::Sha256),
+            || rows_for(drafts.take(N), &device(), HashAlg::Sha256, Some(&codec())),
             |rows| floor.insert_batch(&rows).unwrap(),
             BatchSize::LargeInput,
         )
@@ -124,7 +140,7 @@ fn burst(c: &mut Criterion) {
     g.bench_function("seal_only_no_db", |b| {
         b.iter_batched(
             || drafts.take(N),
-            |ds| rows_for(ds, &device(), HashAlg::Sha256),
+            |ds| rows_for(ds, &device(), HashAlg::Sha256, Some(&codec())),
             BatchSize::LargeInput,
         )
     });

@@ -7,7 +7,7 @@
 
 use rusqlite::{Connection, params};
 use std::path::Path;
-use trace_core::{DeviceId, Digest, Entry, EntryDraft, HashAlg};
+use trace_core::{DeviceId, Digest, Entry, EntryDraft, HashAlg, TicketCodec};
 
 /// The stored columns of one sealed entry, computed up front so the baseline does no work
 /// the database does not do.
@@ -21,12 +21,20 @@ pub struct RowBytes {
     pub body: String,
     pub prev_hash: [u8; 32],
     pub hash: [u8; 32],
-    /// A sale's ticket code (for [`BareTable::open_with_ledger_indexes`]).
+    /// A sale's ticket code, and its counter when `rows_for` had the key (for
+    /// [`BareTable::open_with_ledger_indexes`], which indexes like the ledger: by counter when
+    /// known, else by code).
     pub ticket_code: Option<String>,
+    pub ticket_counter: Option<i64>,
 }
 
-/// Seal `drafts` into a chain and keep their column values.
-pub fn rows_for(drafts: Vec<EntryDraft>, device: &DeviceId, alg: HashAlg) -> Vec<RowBytes> {
+/// Seal `drafts` into a chain and keep their column values; `codec` decodes sales' counters.
+pub fn rows_for(
+    drafts: Vec<EntryDraft>,
+    device: &DeviceId,
+    alg: HashAlg,
+    codec: Option<&TicketCodec>,
+) -> Vec<RowBytes> {
     let mut prev = Digest::ZERO;
     drafts
         .into_iter()
@@ -36,6 +44,14 @@ pub fn rows_for(drafts: Vec<EntryDraft>, device: &DeviceId, alg: HashAlg) -> Vec
             prev = e.hash;
             // The very text the ledger stores in its `body` column.
             let body = crate::ledger::stored_body(&e).ok()?;
+            let ticket_code = match &e.event {
+                trace_core::Event::SaleTicket(t) => Some(t.ticket_code.clone()),
+                _ => None,
+            };
+            let ticket_counter = ticket_code.as_deref().zip(codec).and_then(|(c, codec)| {
+                let code = trace_core::TicketCode::parse(c).ok()?;
+                i64::try_from(codec.decode(&code).ok()?).ok()
+            });
             Some(RowBytes {
                 seq,
                 id: e.id.to_string(),
@@ -45,10 +61,8 @@ pub fn rows_for(drafts: Vec<EntryDraft>, device: &DeviceId, alg: HashAlg) -> Vec
                 body,
                 prev_hash: e.prev_hash.0,
                 hash: e.hash.0,
-                ticket_code: match &e.event {
-                    trace_core::Event::SaleTicket(t) => Some(t.ticket_code.clone()),
-                    _ => None,
-                },
+                ticket_code,
+                ticket_counter,
             })
         })
         .collect()
@@ -93,7 +107,10 @@ impl BareTable {
                  CREATE TABLE IF NOT EXISTS bare_tickets (
                     ticket_code TEXT PRIMARY KEY NOT NULL, seq INTEGER NOT NULL
                  ) STRICT, WITHOUT ROWID;
-                 DELETE FROM bare_tickets;",
+                 CREATE TABLE IF NOT EXISTS bare_counters (
+                    counter INTEGER PRIMARY KEY NOT NULL, seq INTEGER NOT NULL
+                 ) STRICT;
+                 DELETE FROM bare_tickets; DELETE FROM bare_counters;",
             )?;
         }
         Ok(BareTable { conn, indexed })
@@ -114,9 +131,12 @@ impl BareTable {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             let mut t = if self.indexed {
-                Some(tx.prepare_cached(
-                    "INSERT INTO bare_tickets (ticket_code, seq) VALUES (?1, ?2)",
-                )?)
+                Some((
+                    tx.prepare_cached(
+                        "INSERT INTO bare_tickets (ticket_code, seq) VALUES (?1, ?2)",
+                    )?,
+                    tx.prepare_cached("INSERT INTO bare_counters (counter, seq) VALUES (?1, ?2)")?,
+                ))
             } else {
                 None
             };
@@ -130,8 +150,11 @@ impl BareTable {
                     &r.prev_hash[..],
                     &r.hash[..]
                 ])?;
-                if let (Some(t), Some(code)) = (t.as_mut(), &r.ticket_code) {
-                    t.execute(params![code, tx.last_insert_rowid()])?;
+                if let (Some((by_code, by_counter)), Some(code)) = (t.as_mut(), &r.ticket_code) {
+                    match r.ticket_counter {
+                        Some(n) => by_counter.execute(params![n, tx.last_insert_rowid()])?,
+                        None => by_code.execute(params![code, tx.last_insert_rowid()])?,
+                    };
                 }
             }
         }

@@ -6,7 +6,7 @@
 //! batch numbers that hit the stock projection.
 
 use trace_core::event::{PaymentMethod, PriceUnit, Purchase, SaleLine, SaleTicket};
-use trace_core::{EntryDraft, Event, Fen, Grams, Timestamp};
+use trace_core::{EntryDraft, Event, Fen, Grams, TicketCodec, Timestamp};
 use ulid::Ulid;
 
 const PRODUCTS: &[(&str, i64)] = &[
@@ -24,6 +24,17 @@ const PRODUCTS: &[(&str, i64)] = &[
 /// u64). Synthetic: not the keyed permutation real minting uses.
 pub fn ticket_code(n: u64) -> String {
     format!("{:020}", n.wrapping_mul(6_364_136_223_846_793_005))
+}
+
+/// A sale like [`sale`] whose code is minted by `codec` from counter `n`, as a box mints its
+/// own: the ledger then indexes it by counter (`Ledger::set_ticket_codec`). `n` must be below
+/// the codec's counter limit (10^13).
+pub fn minted_sale(n: u64, codec: &TicketCodec) -> EntryDraft {
+    let mut d = sale(n);
+    if let (Event::SaleTicket(t), Ok(code)) = (&mut d.event, codec.mint(n)) {
+        t.ticket_code = code.to_string();
+    }
+    d
 }
 
 /// The batch number of product `p` in the synthetic catalogue.

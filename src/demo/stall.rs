@@ -113,6 +113,8 @@ impl Stall {
         });
 
         // The stall's touchscreen UI, driving the same simulated scale and printer.
+        let mut ledger = ledger;
+        ledger.set_ticket_codec(codec.clone());
         let writer = LedgerWriter::spawn(ledger, WriterOptions::default())?;
         let ui = edge_daemon::config::UiConfig {
             listen: setup.ui_listen,

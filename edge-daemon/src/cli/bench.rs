@@ -14,9 +14,11 @@ use serde::Serialize;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use trace_core::{DeviceId, HashAlg};
+use trace_core::{DeviceId, HashAlg, TicketCodec};
 
 const BATCH: usize = 1000;
+/// The benchmark box's ticket-code key (a benchmark ledger is not a real box's).
+const BENCH_CODE_KEY: [u8; 32] = [0x5a; 32];
 
 #[derive(Debug, Serialize)]
 struct Phase {
@@ -85,21 +87,24 @@ pub(super) fn run(db: &Path, entries: u64, single: u64, json: bool) -> anyhow::R
         .with_context(|| format!("cannot create the baseline file {}", base_path.display()))?;
     let device = ledger.device().clone();
     let alg = ledger.hash_alg();
-    // Synthetic ticket codes are a bijection of n; starting from the clock in µs keeps a
-    // rerun on the same file (which used fewer n than a run takes µs) from reusing codes.
-    let mut n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(0));
+    // Sales carry codes minted as a box mints its own (keyed permutation of a counter), and
+    // the ledger has the key, as `baytrace-edge run` does: it indexes them by counter. A rerun
+    // on the same file continues above the counters it holds.
+    let codec = TicketCodec::new(1, &BENCH_CODE_KEY)?;
+    ledger.set_ticket_codec(codec.clone());
+    let mut n = ledger.max_ticket_counter()?;
+    let minting = codec.clone();
     let mut next = move || {
         n += 1;
-        synth::sale(n)
+        synth::minted_sale(n, &minting)
     };
+    let codec = Some(&codec);
 
     let load_before = load_average();
     // 1. Single appends vs one-row transactions, interleaved one for one so both see the
     //    same disk (fsync times swing when other processes write).
     let pb = super::progress::bar(single * 2, "single appends");
-    let rows = rows_for((0..single).map(|_| next()).collect(), &device, alg);
+    let rows = rows_for((0..single).map(|_| next()).collect(), &device, alg, codec);
     let drafts: Vec<_> = (0..single).map(|_| next()).collect();
     let (mut lat, mut lat_bare) = (Vec::with_capacity(rows.len()), Vec::new());
     let (mut spent, mut spent_bare) = (Duration::ZERO, Duration::ZERO);
@@ -161,7 +166,7 @@ pub(super) fn run(db: &Path, entries: u64, single: u64, json: bool) -> anyhow::R
 
         // Bare, then bare + the ledger's indexes: the same bytes in one transaction.
         for (table, timer) in [(&mut bare, 2), (&mut floor, 3)] {
-            let rows = rows_for((0..k).map(|_| next()).collect(), &device, alg);
+            let rows = rows_for((0..k).map(|_| next()).collect(), &device, alg, codec);
             let t = Instant::now();
             table.insert_batch(&rows)?;
             timers[timer].add(t.elapsed(), k);

@@ -191,6 +191,12 @@ fn run(config: &Path) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
+    // The box's own tickets are indexed by their counter, which needs the code key (the UI
+    // resolves it the same way; if it cannot, the UI reports why when it starts).
+    let mut ledger = ledger;
+    if let Ok(o) = crate::ui::UiOptions::from_config(&c) {
+        ledger.set_ticket_codec(o.codec);
+    }
     let writer = LedgerWriter::spawn(ledger, WriterOptions::default())?;
     // Two workers: the MQTT event loop keeps flowing while the sync driver reads the ledger.
     let rt = tokio::runtime::Builder::new_multi_thread()

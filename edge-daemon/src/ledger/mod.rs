@@ -43,7 +43,10 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 use trace_core::entry::PreparedDraft;
-use trace_core::{DeviceId, Digest, Entry, EntryDraft, HashAlg, Timestamp, VOCABULARY_VERSION};
+use trace_core::{
+    DeviceId, Digest, Entry, EntryDraft, Event, HashAlg, TicketCode, TicketCodec, Timestamp,
+    VOCABULARY_VERSION,
+};
 
 /// How thoroughly [`Ledger::open`] checks the file before using it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -104,6 +107,9 @@ pub struct Ledger {
     device: DeviceId,
     alg: HashAlg,
     created_at: Timestamp,
+    /// The box's ticket-code key, when known: its own sale tickets are then indexed by the
+    /// counter their code was minted from (`ticket_counters`), see [`Ledger::set_ticket_codec`].
+    ticket_codec: Option<TicketCodec>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -215,6 +221,7 @@ impl Ledger {
             device,
             alg,
             created_at,
+            ticket_codec: None,
         })
     }
 
@@ -234,6 +241,20 @@ impl Ledger {
         self.created_at
     }
 
+    /// Give the ledger the box's ticket-code key. From then on (and in every [`LedgerWriter`]
+    /// spawned from it) a sale whose code this key decodes is indexed by its counter, which
+    /// grows, instead of by the code, which is random by design: bursts append to the index
+    /// instead of dirtying pages all over it. Lookups by code ([`Ledger::ticket_seq`]) decode
+    /// with the same key. A box appends its sales with the key; codes it cannot decode (other
+    /// devices' numbers, appends without the key) are kept by code, as before.
+    pub fn set_ticket_codec(&mut self, codec: TicketCodec) {
+        self.ticket_codec = Some(codec);
+    }
+
+    pub fn ticket_codec(&self) -> Option<&TicketCodec> {
+        self.ticket_codec.as_ref()
+    }
+
     /// Seal and durably append one entry, with its projections, in one transaction.
     pub fn append(&mut self, draft: EntryDraft) -> Result<Entry, LedgerError> {
         let mut out = self.append_batch(vec![draft])?;
@@ -248,7 +269,7 @@ impl Ledger {
     pub fn append_batch(&mut self, drafts: Vec<EntryDraft>) -> Result<Vec<Entry>, LedgerError> {
         let encoded = drafts
             .into_iter()
-            .map(|d| Encoded::new(d, &self.device))
+            .map(|d| Encoded::new(d, &self.device, self.ticket_codec.as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
         self.append_encoded(encoded)
     }
@@ -391,6 +412,9 @@ pub(crate) struct Encoded {
     prepared: PreparedDraft,
     id_text: String,
     body: Body,
+    /// A sale's ticket counter, when the box's key decodes its code (decoding costs a few
+    /// HMACs, so it is done here, off the writer thread).
+    ticket_counter: Option<u64>,
 }
 
 /// The `body` column's text: normally a slice of the canonical bytes (see
@@ -403,8 +427,18 @@ enum Body {
 
 impl Encoded {
     /// Encode `draft` as an entry of `device`; refuses what has no canonical form.
-    pub(crate) fn new(draft: EntryDraft, device: &DeviceId) -> Result<Encoded, LedgerError> {
+    pub(crate) fn new(
+        draft: EntryDraft,
+        device: &DeviceId,
+        codec: Option<&TicketCodec>,
+    ) -> Result<Encoded, LedgerError> {
         let id_text = draft.id.to_string();
+        let ticket_counter = match (&draft.event, codec) {
+            (Event::SaleTicket(t), Some(codec)) => TicketCode::parse(&t.ticket_code)
+                .ok()
+                .and_then(|c| codec.decode(&c).ok()),
+            _ => None,
+        };
         let prepared = draft
             .prepare(device.clone())
             .map_err(|e| LedgerError::Rejected(e.to_string()))?;
@@ -424,6 +458,7 @@ impl Encoded {
             prepared,
             id_text,
             body,
+            ticket_counter,
         })
     }
 
@@ -492,7 +527,7 @@ fn append_in(
         }
         return Err(LedgerError::sqlite(path, "inserting the entry", e));
     }
-    projection::apply(conn, seq, event, acc).map_err(|e| e.into_ledger(path))?;
+    projection::apply(conn, seq, event, d.ticket_counter, acc).map_err(|e| e.into_ledger(path))?;
     *head = Head { seq, hash };
     Ok(())
 }

@@ -65,33 +65,21 @@ impl Deltas {
 /// Apply entry `seq` (`event`) to every projection it touches: checks and unique indexes now, additive
 /// effects into `acc` only once the entry is accepted. A refusal leaves `acc` untouched and
 /// the caller to roll back.
+///
+/// `ticket_counter` is a sale's counter when the box's key decodes its code: the sale is then
+/// indexed by counter (appends in order), else by code (see migration 0006).
 pub(crate) fn apply(
     conn: &Connection,
     seq: u64,
     event: &Event,
+    ticket_counter: Option<u64>,
     acc: &mut Deltas,
 ) -> Result<(), ProjError> {
     let seq = seq_i64(seq)?;
     let d = acc;
 
     if let Event::SaleTicket(t) = event {
-        let inserted = conn
-            .prepare_cached(
-                "INSERT INTO ticket_codes (ticket_code, seq) VALUES (?1, ?2) \
-                 ON CONFLICT(ticket_code) DO NOTHING",
-            )
-            .and_then(|mut s| s.execute(params![t.ticket_code, seq]))?;
-        if inserted == 0 {
-            let other: i64 = conn.query_row(
-                "SELECT seq FROM ticket_codes WHERE ticket_code = ?1",
-                [&t.ticket_code],
-                |r| r.get(0),
-            )?;
-            return Err(ProjError::Rejected(format!(
-                "ticket code {} is already used by entry {other}",
-                t.ticket_code
-            )));
-        }
+        claim_ticket(conn, seq, &t.ticket_code, ticket_counter)?;
         sale_stock(d, t, -1);
     } else if let Event::Purchase(p) = event {
         purchase_stock(d, p, 1);
@@ -104,6 +92,80 @@ pub(crate) fn apply(
     crate::stall::projection::apply(conn, seq, event)?;
     *d.kinds.entry(event.kind()).or_default() += 1;
     Ok(())
+}
+
+/// Record that `code` belongs to entry `seq`, refusing a code some entry already holds.
+fn claim_ticket(
+    conn: &Connection,
+    seq: i64,
+    code: &str,
+    counter: Option<u64>,
+) -> Result<(), ProjError> {
+    // A code kept by code text (older entries, or appended without the key) must not be
+    // claimed again by counter: that lookup reads one cached page and dirties none.
+    let by_code = |conn: &Connection| -> Result<Option<i64>, ProjError> {
+        Ok(conn
+            .prepare_cached("SELECT seq FROM ticket_codes WHERE ticket_code = ?1")?
+            .query_row([code], |r| r.get(0))
+            .optional()?)
+    };
+    let taken = |other: i64| {
+        ProjError::Rejected(format!(
+            "ticket code {code} is already used by entry {other}"
+        ))
+    };
+    let inserted = match counter {
+        Some(n) => {
+            if let Some(other) = by_code(conn)? {
+                return Err(taken(other));
+            }
+            let n = seq_i64(n)?;
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO ticket_counters (counter, seq) VALUES (?1, ?2) \
+                     ON CONFLICT(counter) DO NOTHING",
+                )?
+                .execute(params![n, seq])?;
+            if inserted == 0 {
+                let other: i64 = conn
+                    .prepare_cached("SELECT seq FROM ticket_counters WHERE counter = ?1")?
+                    .query_row([n], |r| r.get(0))?;
+                return Err(taken(other));
+            }
+            inserted
+        }
+        None => {
+            // Without the key the code's counter is unknown; if the box's own sales are
+            // indexed by counter, look for the code among them the slow way (a tool appending
+            // without the key is rare; a wrong "unused" would not be).
+            if let Some(other) = by_text_among_counted(conn, code)? {
+                return Err(taken(other));
+            }
+            conn.prepare_cached(
+                "INSERT INTO ticket_codes (ticket_code, seq) VALUES (?1, ?2) \
+                 ON CONFLICT(ticket_code) DO NOTHING",
+            )?
+            .execute(params![code, seq])?
+        }
+    };
+    if inserted == 0 {
+        return Err(taken(by_code(conn)?.unwrap_or_default()));
+    }
+    Ok(())
+}
+
+/// The entry among those indexed by counter whose code is `code`, found by reading their
+/// bodies: for callers without the box's key. Empty `ticket_counters`, no cost.
+pub(crate) fn by_text_among_counted(
+    conn: &Connection,
+    code: &str,
+) -> Result<Option<i64>, rusqlite::Error> {
+    conn.prepare_cached(
+        "SELECT e.seq FROM ticket_counters c JOIN entries e ON e.seq = c.seq \
+         WHERE json_extract(e.body, '$.ticket_code') = ?1 LIMIT 1",
+    )?
+    .query_row([code], |r| r.get(0))
+    .optional()
 }
 
 fn apply_void(

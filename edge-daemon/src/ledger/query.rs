@@ -72,8 +72,38 @@ impl Ledger {
         })
     }
 
-    /// The entry that holds `ticket_code`, if any.
+    /// The highest ticket counter indexed so far (0 when none): a box that mints its codes
+    /// from a counter continues above it.
+    pub fn max_ticket_counter(&self) -> Result<u64, LedgerError> {
+        let n: Option<i64> = self
+            .conn
+            .query_row("SELECT max(counter) FROM ticket_counters", [], |r| r.get(0))
+            .ctx(&self.path, "reading ticket counters")?;
+        Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+    }
+
+    /// The entry that holds `ticket_code`, if any: by its counter when the ledger has the
+    /// box's key ([`Ledger::set_ticket_codec`]) and the code is the box's, else by the code
+    /// (and, without the key, by reading the bodies of the sales indexed by counter).
     pub fn ticket_seq(&self, ticket_code: &str) -> Result<Option<u64>, LedgerError> {
+        let counter = self.ticket_codec.as_ref().and_then(|codec| {
+            let code = trace_core::TicketCode::parse(ticket_code).ok()?;
+            i64::try_from(codec.decode(&code).ok()?).ok()
+        });
+        if let Some(n) = counter {
+            let s: Option<i64> = self
+                .conn
+                .query_row(
+                    "SELECT seq FROM ticket_counters WHERE counter = ?1",
+                    [n],
+                    |r| r.get(0),
+                )
+                .optional()
+                .ctx(&self.path, "reading ticket counters")?;
+            if let Some(s) = s {
+                return Ok(u64::try_from(s).ok());
+            }
+        }
         let s: Option<i64> = self
             .conn
             .query_row(
@@ -83,6 +113,11 @@ impl Ledger {
             )
             .optional()
             .ctx(&self.path, "reading ticket codes")?;
+        let s = match (s, counter.is_none() && self.ticket_codec.is_none()) {
+            (None, true) => super::projection::by_text_among_counted(&self.conn, ticket_code)
+                .ctx(&self.path, "reading ticket codes")?,
+            (s, _) => s,
+        };
         Ok(s.and_then(|s| u64::try_from(s).ok()))
     }
 

@@ -134,6 +134,68 @@ fn refused_drafts_write_nothing() {
 }
 
 #[test]
+fn own_tickets_are_indexed_by_counter_and_guarded_both_ways() {
+    let (_d, mut l) = new_ledger();
+    let codec = TicketCodec::new(7, &[3; 32]).unwrap();
+    // Before the key is known, a minted code is kept by its text.
+    let early = l.append(synth::minted_sale(1, &codec)).unwrap();
+    l.set_ticket_codec(codec.clone());
+    let sales: Vec<_> = (2..=4).map(|n| synth::minted_sale(n, &codec)).collect();
+    let codes: Vec<String> = sales
+        .iter()
+        .map(|d| match &d.event {
+            Event::SaleTicket(t) => t.ticket_code.clone(),
+            _ => unreachable!(),
+        })
+        .collect();
+    let appended = l.append_batch(sales).unwrap();
+    assert_eq!(l.max_ticket_counter().unwrap(), 4);
+    for (code, e) in codes.iter().zip(&appended) {
+        assert_eq!(l.ticket_seq(code).unwrap(), Some(e.seq));
+    }
+    let Event::SaleTicket(t) = &early.event else {
+        unreachable!()
+    };
+    assert_eq!(l.ticket_seq(&t.ticket_code).unwrap(), Some(early.seq));
+    let head = l.head().unwrap();
+    // The same code again: refused whether it was indexed by counter or by text.
+    for (n, code) in [(9, codes[1].as_str()), (10, t.ticket_code.as_str())] {
+        let e = l.append(sale_with_code(n, code)).unwrap_err();
+        assert_eq!(e.kind(), LedgerErrorKind::Rejected, "{e}");
+        assert!(e.to_string().contains("already used by entry"), "{e}");
+    }
+    // And through the group-commit writer, which decodes on the submitting side.
+    let w = LedgerWriter::spawn(l, WriterOptions::default()).unwrap();
+    let e = w
+        .handle()
+        .append(sale_with_code(11, &codes[2]))
+        .unwrap_err();
+    assert!(e.to_string().contains("already used by entry 4"), "{e}");
+    let fresh = w.handle().append(synth::minted_sale(5, &codec)).unwrap();
+    let l = w.shutdown().unwrap();
+    assert_eq!(fresh.seq, head.seq + 1);
+    assert_eq!(l.max_ticket_counter().unwrap(), 5);
+    // Another device's code (the key does not decode it) is kept by text.
+    let other = TicketCodec::new(8, &[3; 32]).unwrap().mint(1).unwrap();
+    let mut l = l;
+    let e = l.append(sale_with_code(12, &other.to_string())).unwrap();
+    assert_eq!(l.ticket_seq(&other.to_string()).unwrap(), Some(e.seq));
+    assert_eq!(l.max_ticket_counter().unwrap(), 5);
+    assert!(l.verify().unwrap().is_intact());
+
+    // Reopened without the key (a tool, a test): lookups still find every code, and an own
+    // code appended again without the key is still refused.
+    let path = l.path().to_path_buf();
+    drop(l);
+    let mut l = Ledger::open(&path, &LedgerOptions::default()).unwrap();
+    for (code, e) in codes.iter().zip(&appended) {
+        assert_eq!(l.ticket_seq(code).unwrap(), Some(e.seq));
+    }
+    let e = l.append(sale_with_code(13, &codes[0])).unwrap_err();
+    assert!(e.to_string().contains("already used by entry 2"), "{e}");
+}
+
+#[test]
 fn append_batch_is_all_or_nothing() {
     let (_d, mut l) = new_ledger();
     let ok = l

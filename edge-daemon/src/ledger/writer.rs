@@ -21,7 +21,7 @@ use super::{Encoded, Ledger, LedgerError};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
-use trace_core::{DeviceId, Entry, EntryDraft};
+use trace_core::{DeviceId, Entry, EntryDraft, TicketCodec};
 
 #[derive(Debug, Clone)]
 pub struct WriterOptions {
@@ -52,6 +52,9 @@ enum Msg {
 pub struct WriterHandle {
     tx: mpsc::SyncSender<Msg>,
     device: DeviceId,
+    /// The ledger's ticket-code key (see `Ledger::set_ticket_codec`): submitters decode their
+    /// sales' counters, so the writer does not.
+    codec: Option<TicketCodec>,
 }
 
 /// A queued draft's outcome, available after the commit that contains it.
@@ -76,7 +79,7 @@ impl WriterHandle {
     /// [`Pending`], like any other refusal.
     pub fn submit(&self, draft: EntryDraft) -> Result<Pending, LedgerError> {
         let (tx, rx) = oneshot::channel();
-        match Encoded::new(draft, &self.device) {
+        match Encoded::new(draft, &self.device, self.codec.as_ref()) {
             Ok(enc) => self
                 .tx
                 .send(Msg::Append(Box::new(enc), tx))
@@ -110,6 +113,7 @@ impl LedgerWriter {
     pub fn spawn(ledger: Ledger, opts: WriterOptions) -> Result<LedgerWriter, LedgerError> {
         let (tx, rx) = mpsc::sync_channel(opts.queue.max(1));
         let device = ledger.device().clone();
+        let codec = ledger.ticket_codec().cloned();
         let max_batch = opts.max_batch.max(1);
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
@@ -119,7 +123,7 @@ impl LedgerWriter {
                 detail: e.to_string(),
             })?;
         Ok(LedgerWriter {
-            handle: WriterHandle { tx, device },
+            handle: WriterHandle { tx, device, codec },
             thread,
         })
     }
