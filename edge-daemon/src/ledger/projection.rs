@@ -67,7 +67,7 @@ impl Deltas {
 /// the caller to roll back.
 ///
 /// `ticket_counter` is a sale's counter when the box's key decodes its code: the sale is then
-/// indexed by counter (appends in order), else by code (see migration 0006).
+/// indexed by counter (appends in order), else by code (see migration 0007).
 pub(crate) fn apply(
     conn: &Connection,
     seq: u64,

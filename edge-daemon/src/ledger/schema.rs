@@ -25,7 +25,7 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0003_line.sql")),
     M::up(include_str!("../../migrations/0004_producer.sql")),
     M::up(include_str!("../../migrations/0005_stall.sql")),
-    M::up(include_str!("../../migrations/0006_ticket_counters.sql")),
+    M::up(include_str!("../../migrations/0007_ticket_counters.sql")),
 ];
 
 /// The schema version this binary writes and understands.
