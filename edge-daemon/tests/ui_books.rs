@@ -68,7 +68,9 @@ async fn ledger_filter_csv_export_and_source_correction() {
         .js("document.querySelector('#ledger-rows tr[data-kind=sale] td.src').textContent")
         .await;
     assert!(
-        src.as_str().unwrap().contains("JN-20261121-007 / 江南批发 12 号档 0.812"),
+        src.as_str()
+            .unwrap()
+            .contains("JN-20261121-007 / 江南批发 12 号档 0.812"),
         "{src}"
     );
     b.shot("20-ledger-filter-1280x800").await;
@@ -84,7 +86,8 @@ async fn ledger_filter_csv_export_and_source_correction() {
         .js("document.querySelector('#ledger-csv').dataset.href")
         .await;
     let href = href.as_str().unwrap().to_owned();
-    let (status, headers, body) = http(&stall.base, "GET", &href, Some(&owner), "text/plain", b"").await;
+    let (status, headers, body) =
+        http(&stall.base, "GET", &href, Some(&owner), "text/plain", b"").await;
     assert_eq!(status, 200);
     assert!(
         headers
@@ -95,20 +98,41 @@ async fn ledger_filter_csv_export_and_source_correction() {
     let text = String::from_utf8(body[3..].to_vec()).unwrap();
     let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 3, "header + 2 rows:\n{text}");
-    assert!(lines[0].starts_with("\"类型\",\"时间\",\"品名\",\"批次号\",\"供应商/客户\""), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("\"类型\",\"时间\",\"品名\",\"批次号\",\"供应商/客户\""),
+        "{}",
+        lines[0]
+    );
     let sale_row = lines.iter().find(|l| l.starts_with("\"销售\"")).unwrap();
-    for want in ["\"猪肉\"", "\"0.812\"", "\"27.28\"", "\"现金\"", "JN-20261121-007/江南批发 12 号档 0.812kg"] {
+    for want in [
+        "\"猪肉\"",
+        "\"0.812\"",
+        "\"27.28\"",
+        "\"现金\"",
+        "JN-20261121-007/江南批发 12 号档 0.812kg",
+    ] {
         assert!(sale_row.contains(want), "{want} not in {sale_row}");
     }
     let purchase_row = lines.iter().find(|l| l.starts_with("\"进货\"")).unwrap();
-    for want in ["\"JN-20261121-007\"", "\"江南批发 12 号档\"", "\"50.000\"", "\"1176.00\"", "HGZ-4401-2026-001200", "粤A·D3100"] {
+    for want in [
+        "\"JN-20261121-007\"",
+        "\"江南批发 12 号档\"",
+        "\"50.000\"",
+        "\"1176.00\"",
+        "HGZ-4401-2026-001200",
+        "粤A·D3100",
+    ] {
         assert!(purchase_row.contains(want), "{want} not in {purchase_row}");
     }
 
     // The owner corrects the sale: 0.5 kg came from the new lot. A new entry, not an edit.
     let head = stall.head();
     b.click("#ledger-rows tr[data-kind=sale] button.fix").await;
-    b.until("the lots", "document.querySelectorAll('#sources-lots .lot').length === 2").await;
+    b.until(
+        "the lots",
+        "document.querySelectorAll('#sources-lots .lot').length === 2",
+    )
+    .await;
     b.js(&format!(
         "(() => {{ document.querySelector('#sources-lots .lot[data-lot=\"{lot2}\"] input').value = '0.5'; \
          document.querySelector('#sources-lots .lot[data-lot=\"1\"] input').value = '0.4'; return 1; }})()"
@@ -116,12 +140,20 @@ async fn ledger_filter_csv_export_and_source_correction() {
     .await;
     b.click("#sources-save").await;
     // 0.5 + 0.4 ≠ 0.812: refused next to the shares, nothing appended.
-    b.until("the refusal", "document.querySelector('#sources-panel .err[data-key=err_shares]')").await;
+    b.until(
+        "the refusal",
+        "document.querySelector('#sources-panel .err[data-key=err_shares]')",
+    )
+    .await;
     assert_eq!(stall.head(), head);
     b.shot("21-ledger-correction-refused-1280x800").await;
     b.js("(() => { document.querySelector('#sources-lots .lot[data-lot=\"1\"] input').value = '0.312'; return 1; })()").await;
     b.click("#sources-save").await;
-    b.until("the panel closed", "document.querySelector('#sources-panel').classList.contains('hidden')").await;
+    b.until(
+        "the panel closed",
+        "document.querySelector('#sources-panel').classList.contains('hidden')",
+    )
+    .await;
     assert_eq!(stall.head(), head + 1);
     assert_eq!(stall.count("sale_attribution"), 1);
     // Now the second supplier's filter finds the sale too.
@@ -137,7 +169,13 @@ async fn ledger_filter_csv_export_and_source_correction() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["lot"].as_u64().unwrap(), s["grams"].as_i64().unwrap(), s["corrected"].as_bool().unwrap()))
+        .map(|s| {
+            (
+                s["lot"].as_u64().unwrap(),
+                s["grams"].as_i64().unwrap(),
+                s["corrected"].as_bool().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(shares, vec![(1, 312, true), (lot2, 500, true)]);
     b.shot("22-ledger-corrected-1280x800").await;
@@ -166,34 +204,75 @@ async fn income_expense_entry_and_daily_summary() {
     let b = browser(1280, 800).await;
     b.login(&stall.base, OWNER_PIN).await;
     b.click("nav .tab[data-tab='report']").await;
-    b.until("the categories", "document.querySelector('#cash-cats .cat[data-cat=摊位费]')").await;
+    b.until(
+        "the categories",
+        "document.querySelector('#cash-cats .cat[data-cat=摊位费]')",
+    )
+    .await;
     b.click("#cash-cats .cat[data-cat=摊位费]").await;
-    b.find("#cash-form [name=amount]").await.send_keys("50").await.unwrap();
+    b.find("#cash-form [name=amount]")
+        .await
+        .send_keys("50")
+        .await
+        .unwrap();
     b.click("#cash-save").await;
-    b.until("saved", "document.querySelector('#cash-msg').dataset.seq").await;
+    b.until("saved", "document.querySelector('#cash-msg').dataset.seq")
+        .await;
     // The owner's own category, then used.
-    b.find("#new-category").await.send_keys("冰块").await.unwrap();
+    b.find("#new-category")
+        .await
+        .send_keys("冰块")
+        .await
+        .unwrap();
     b.click("#add-category").await;
-    b.until("the new category", "document.querySelector('#cash-cats .cat.selected[data-cat=冰块]')").await;
-    b.find("#cash-form [name=amount]").await.send_keys("6.5").await.unwrap();
+    b.until(
+        "the new category",
+        "document.querySelector('#cash-cats .cat.selected[data-cat=冰块]')",
+    )
+    .await;
+    b.find("#cash-form [name=amount]")
+        .await
+        .send_keys("6.5")
+        .await
+        .unwrap();
     b.js("(() => { document.querySelector('#cash-form [name=payment]').value = 'wechat_pay'; return 1; })()").await;
     b.click("#cash-save").await;
-    b.until("the summary", "document.querySelector('#sum-expense').textContent === '56.50'").await;
-    assert_eq!(b.js("document.querySelector('#sum-income').textContent").await, "36.28");
-    assert_eq!(b.js("document.querySelector('#sum-net').textContent").await, "-20.22");
+    b.until(
+        "the summary",
+        "document.querySelector('#sum-expense').textContent === '56.50'",
+    )
+    .await;
+    assert_eq!(
+        b.js("document.querySelector('#sum-income').textContent")
+            .await,
+        "36.28"
+    );
+    assert_eq!(
+        b.js("document.querySelector('#sum-net').textContent").await,
+        "-20.22"
+    );
     let cats = b
         .js("Array.from(document.querySelectorAll('#sum-category tr')).map(r => r.dataset.dir + ':' + r.dataset.key + ':' + r.dataset.fen)")
         .await;
     assert_eq!(
         cats,
-        json!(["income:销售:3628", "expense:摊位费:5000", "expense:冰块:650"])
+        json!([
+            "income:销售:3628",
+            "expense:摊位费:5000",
+            "expense:冰块:650"
+        ])
     );
     let pays = b
         .js("Array.from(document.querySelectorAll('#sum-payment tr')).map(r => r.dataset.dir + ':' + r.dataset.key + ':' + r.dataset.fen).sort()")
         .await;
     assert_eq!(
         pays,
-        json!(["expense:cash:5000", "expense:wechat_pay:650", "income:cash:2728", "income:wechat_pay:900"])
+        json!([
+            "expense:cash:5000",
+            "expense:wechat_pay:650",
+            "income:cash:2728",
+            "income:wechat_pay:900"
+        ])
     );
     assert_eq!(stall.count("income_expense"), 2);
     assert_eq!(stall.count("cash_category"), 1);
@@ -201,7 +280,11 @@ async fn income_expense_entry_and_daily_summary() {
     b.viewport(1024, 600).await;
     b.shot("31-cash-1024x600").await;
     b.click("#lang-en").await;
-    b.until("English", "document.querySelector(\"nav .tab[data-tab='report']\").textContent === 'Report'").await;
+    b.until(
+        "English",
+        "document.querySelector(\"nav .tab[data-tab='report']\").textContent === 'Report'",
+    )
+    .await;
     b.shot("32-cash-en-1024x600").await;
     // A repayment counts as income the moment it is received.
     let (s, _) = post_json(
@@ -249,7 +332,11 @@ async fn inspection_board_from_a_downlink_document() {
     b.login(&stall.base, STAFF_PIN).await;
     b.click("#board-open").await;
     // Only the published two, big, with the verdict.
-    b.until("the board", "document.querySelectorAll('#board-rows tr').length === 2").await;
+    b.until(
+        "the board",
+        "document.querySelectorAll('#board-rows tr').length === 2",
+    )
+    .await;
     let rows = b
         .js("Array.from(document.querySelectorAll('#board-rows tr')).map(r => r.dataset.sample + ':' + r.className + ':' + r.querySelector('.verdict').textContent)")
         .await;
@@ -261,7 +348,7 @@ async fn inspection_board_from_a_downlink_document() {
     );
     // No controls but the exit: nothing else on the screen can be tapped.
     let tappable = b
-        .js("Array.from(document.querySelectorAll('#board button')).filter(x => x.offsetParent !== null).map(x => x.id)")
+        .js("Array.from(document.querySelectorAll('#board button')).filter(x => x.getClientRects().length > 0).map(x => x.id)")
         .await;
     assert_eq!(tappable, json!(["board-exit"]));
     b.shot("40-board-1280x800").await;
@@ -274,16 +361,32 @@ async fn inspection_board_from_a_downlink_document() {
         b.click(&format!("#board-pin .bkey[data-key='{d}']")).await;
     }
     b.click("#board-pin-ok").await;
-    b.until("refused", "document.querySelector('#board-pin-error').textContent.length > 0").await;
-    assert_eq!(b.js("document.querySelector('#board').classList.contains('hidden')").await, false);
+    b.until(
+        "refused",
+        "document.querySelector('#board-pin-error').textContent.length > 0",
+    )
+    .await;
+    assert_eq!(
+        b.js("document.querySelector('#board').classList.contains('hidden')")
+            .await,
+        false
+    );
     for d in OWNER_PIN.chars() {
         b.click(&format!("#board-pin .bkey[data-key='{d}']")).await;
     }
     b.click("#board-pin-ok").await;
-    b.until("the board closed", "document.querySelector('#board').classList.contains('hidden')").await;
+    b.until(
+        "the board closed",
+        "document.querySelector('#board').classList.contains('hidden')",
+    )
+    .await;
     b.viewport(1024, 600).await;
     b.click("#board-open").await;
-    b.until("the board", "document.querySelectorAll('#board-rows tr').length === 2").await;
+    b.until(
+        "the board",
+        "document.querySelectorAll('#board-rows tr').length === 2",
+    )
+    .await;
     b.shot("41-board-1024x600").await;
     b.c.clone().close().await.unwrap();
     stall.stop().await;

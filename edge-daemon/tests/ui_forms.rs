@@ -436,16 +436,28 @@ async fn records_cash_and_ledger_forms_refuse_bad_input() {
     )
     .await;
     assert_eq!(s, 422, "{v}");
-    assert_eq!(fields(&v), vec![("shares".to_owned(), "err_shares".to_owned())]);
+    assert_eq!(
+        fields(&v),
+        vec![("shares".to_owned(), "err_shares".to_owned())]
+    );
     let (s, v) = get_json(&stall.base, "/api/ledger?from=2026-02-30", &owner).await;
     assert_eq!(s, 422);
     assert_eq!(fields(&v), vec![("from".to_owned(), "err_date".to_owned())]);
     assert_eq!(stall.head(), head, "nothing was recorded");
     // Staff cannot write records or 收支 (they may add suppliers and customers at the counter).
     for (path, body) in [
-        ("/api/cash", json!({"direction": "expense", "category": "水电", "amount": "5", "payment": "cash"})),
-        ("/api/products", json!({"name": "白菜", "price": "2.50", "unit": "jin"})),
-        ("/api/staff", json!({"name": "阿强", "role": "owner", "pin": "9999"})),
+        (
+            "/api/cash",
+            json!({"direction": "expense", "category": "水电", "amount": "5", "payment": "cash"}),
+        ),
+        (
+            "/api/products",
+            json!({"name": "白菜", "price": "2.50", "unit": "jin"}),
+        ),
+        (
+            "/api/staff",
+            json!({"name": "阿强", "role": "owner", "pin": "9999"}),
+        ),
         ("/api/scale/push", json!({})),
     ] {
         let (s, _) = post_json(&stall.base, path, &staff, body).await;
@@ -454,4 +466,3 @@ async fn records_cash_and_ledger_forms_refuse_bad_input() {
     assert_eq!(stall.head(), head);
     stall.stop().await;
 }
-

@@ -35,7 +35,9 @@ pub fn categories(c: &Connection, d: CashDirection) -> Result<Vec<String>, rusql
     let mut s = c.prepare_cached(
         "SELECT name, removed FROM stall_categories WHERE direction = ?1 ORDER BY seq",
     )?;
-    let rows = s.query_map([dir_name(d)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))?;
+    let rows = s.query_map([dir_name(d)], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+    })?;
     for row in rows {
         let (name, removed) = row?;
         out.retain(|n| *n != name);
@@ -60,7 +62,10 @@ pub struct CashInput {
 }
 
 /// Check the form; every problem at once, by field.
-pub fn build(c: &Connection, i: &CashInput) -> Result<Result<IncomeExpense, Vec<FieldError>>, rusqlite::Error> {
+pub fn build(
+    c: &Connection,
+    i: &CashInput,
+) -> Result<Result<IncomeExpense, Vec<FieldError>>, rusqlite::Error> {
     let mut errs = Vec::new();
     let cats = categories(c, i.direction)?;
     let category = i.category.trim();
@@ -72,7 +77,9 @@ pub fn build(c: &Connection, i: &CashInput) -> Result<Result<IncomeExpense, Vec<
     let amount = match Fen::parse_yuan(i.amount.trim()) {
         Ok(a) if a.0 > 0 && a.0 <= MAX_AMOUNT => Some(a),
         Ok(a) if a.0 > MAX_AMOUNT => {
-            errs.push(FieldError::new("amount", "err_price_range").with(Fen(MAX_AMOUNT).yuan_string()));
+            errs.push(
+                FieldError::new("amount", "err_price_range").with(Fen(MAX_AMOUNT).yuan_string()),
+            );
             None
         }
         Ok(_) => {
@@ -127,7 +134,9 @@ pub fn new_category(
         return Ok(Err(vec![FieldError::new("name", "err_required")]));
     }
     if name == REPAYMENT_CATEGORY || categories(c, d)?.iter().any(|n| n == name) {
-        return Ok(Err(vec![FieldError::new("name", "err_duplicate").with(name)]));
+        return Ok(Err(vec![
+            FieldError::new("name", "err_duplicate").with(name),
+        ]));
     }
     Ok(Ok(CashCategory {
         direction: d,
@@ -183,7 +192,13 @@ fn sums(c: &Connection, col: &str, from: i64) -> Result<Vec<Sum>, rusqlite::Erro
 pub fn summary(c: &Connection, from: i64) -> Result<DaySummary, rusqlite::Error> {
     let by_category = sums(c, "category", from)?;
     let by_payment = sums(c, "payment", from)?;
-    let total = |d: &str| by_category.iter().filter(|s| s.direction == d).map(|s| s.fen).sum::<i64>();
+    let total = |d: &str| {
+        by_category
+            .iter()
+            .filter(|s| s.direction == d)
+            .map(|s| s.fen)
+            .sum::<i64>()
+    };
     let (income, expense) = (total("income"), total("expense"));
     let mut s = c.prepare_cached(
         "SELECT seq, at, direction, category, amount, payment, source FROM stall_cash \

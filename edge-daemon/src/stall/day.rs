@@ -54,7 +54,10 @@ mod tests {
         assert_eq!(day_name(t + DAY - 1), "2026-11-22");
         assert_eq!(day_start(t + 5_000), t);
         // 2026-11-22 00:00 +08:00 is 2026-11-21 16:00 UTC.
-        assert_eq!(trace_core::time::rfc3339_utc(trace_core::Timestamp(t)), "2026-11-21T16:00:00.000Z");
+        assert_eq!(
+            trace_core::time::rfc3339_utc(trace_core::Timestamp(t)),
+            "2026-11-21T16:00:00.000Z"
+        );
         for bad in ["2026-02-30", "2026-13-01", "26-1-1", "", "2026-1", "abc"] {
             assert!(parse_day(bad).is_none(), "{bad}");
         }

@@ -139,17 +139,20 @@ pub fn shares(c: &Connection, sale: u64, line: u32) -> Result<Vec<Share>, rusqli
          FROM stall_alloc a LEFT JOIN stall_lots l ON l.seq = a.lot_seq \
          WHERE a.sale_seq = ?1 AND a.line = ?2 ORDER BY a.lot_seq = 0, a.lot_seq",
     )?;
-    let rows = s.query_map(params![i64::try_from(sale).unwrap_or(i64::MAX), line], |r| {
-        Ok(Share {
-            lot: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
-            batch: r.get(1)?,
-            supplier: r.get(2)?,
-            origin: r.get(3)?,
-            grams: r.get(4)?,
-            count: r.get(5)?,
-            corrected: r.get(6)?,
-        })
-    })?;
+    let rows = s.query_map(
+        params![i64::try_from(sale).unwrap_or(i64::MAX), line],
+        |r| {
+            Ok(Share {
+                lot: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                batch: r.get(1)?,
+                supplier: r.get(2)?,
+                origin: r.get(3)?,
+                grams: r.get(4)?,
+                count: r.get(5)?,
+                corrected: r.get(6)?,
+            })
+        },
+    )?;
     rows.collect()
 }
 
@@ -226,7 +229,14 @@ pub fn query(c: &Connection, b: &Bounds, limit: usize) -> Result<Vec<Row>, rusql
              ORDER BY s.seq DESC, s.line LIMIT ?6",
         )?;
         let rows = s.query_map(
-            params![b.from, b.to, b.product, b.customer, b.supplier, limit as i64],
+            params![
+                b.from,
+                b.to,
+                b.product,
+                b.customer,
+                b.supplier,
+                limit as i64
+            ],
             |r| {
                 let buyer: Option<String> = r.get(8)?;
                 Ok(Row {
@@ -257,7 +267,11 @@ pub fn query(c: &Connection, b: &Bounds, limit: usize) -> Result<Vec<Row>, rusql
             out.push(r?);
         }
     }
-    out.sort_by(|a, b| b.at.cmp(&a.at).then(b.seq.cmp(&a.seq)).then(a.line.cmp(&b.line)));
+    out.sort_by(|a, b| {
+        b.at.cmp(&a.at)
+            .then(b.seq.cmp(&a.seq))
+            .then(a.line.cmp(&b.line))
+    });
     out.truncate(limit);
     for r in &mut out {
         r.time = trace_core::time::gba_minutes(Timestamp(r.at));
@@ -326,22 +340,41 @@ pub fn csv(rows: &[Row], header: &[String], word: &dyn Fn(&str) -> String) -> Ve
             .collect::<Vec<_>>()
             .join("; ");
         let fields = [
-            word(if r.kind == "sale" { "csv_sale" } else { "csv_purchase" }),
+            word(if r.kind == "sale" {
+                "csv_sale"
+            } else {
+                "csv_purchase"
+            }),
             r.time.clone(),
             r.product.clone(),
             r.batch.clone().unwrap_or_default(),
             r.party.clone().unwrap_or_default(),
             r.phone.clone().unwrap_or_default(),
             r.origin.clone().unwrap_or_default(),
-            if r.grams > 0 { Grams(r.grams).kg_string() } else { String::new() },
-            if r.count > 0 { r.count.to_string() } else { String::new() },
+            if r.grams > 0 {
+                Grams(r.grams).kg_string()
+            } else {
+                String::new()
+            },
+            if r.count > 0 {
+                r.count.to_string()
+            } else {
+                String::new()
+            },
             r.amount.clone(),
-            r.payment.as_deref().map(|p| word(pay_key(p))).unwrap_or_default(),
+            r.payment
+                .as_deref()
+                .map(|p| word(pay_key(p)))
+                .unwrap_or_default(),
             r.code.clone().unwrap_or_default(),
             r.certificates.join(" "),
             r.plate.clone().unwrap_or_default(),
             sources,
-            if r.voided { word("csv_voided") } else { String::new() },
+            if r.voided {
+                word("csv_voided")
+            } else {
+                String::new()
+            },
         ];
         out.push_str(&fields.iter().map(|f| cell(f)).collect::<Vec<_>>().join(","));
         out.push_str("\r\n");

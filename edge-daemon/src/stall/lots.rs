@@ -15,11 +15,7 @@ use trace_core::event::{Purchase, SaleAttribution, SaleTicket};
 /// A refusal (the entry is not appended) or a storage error.
 pub(crate) type Checked = Result<Result<(), String>, rusqlite::Error>;
 
-pub(crate) fn purchase(
-    conn: &Connection,
-    seq: i64,
-    p: &Purchase,
-) -> Result<(), rusqlite::Error> {
+pub(crate) fn purchase(conn: &Connection, seq: i64, p: &Purchase) -> Result<(), rusqlite::Error> {
     let g = p.grams.map_or(0, |g| g.0);
     let c = i64::from(p.count.unwrap_or(0));
     conn.prepare_cached(

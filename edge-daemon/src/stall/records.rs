@@ -51,11 +51,14 @@ pub fn products(c: &Connection, config: &[Product]) -> Result<Vec<ProductView>, 
             product: p.clone(),
         })
         .collect();
-    let mut s = c.prepare_cached(
-        "SELECT product_id, removed, body FROM stall_products ORDER BY seq",
-    )?;
+    let mut s =
+        c.prepare_cached("SELECT product_id, removed, body FROM stall_products ORDER BY seq")?;
     let rows = s.query_map([], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?, r.get::<_, String>(2)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, bool>(1)?,
+            r.get::<_, String>(2)?,
+        ))
     })?;
     for row in rows {
         let (id, removed, body) = row?;
@@ -150,7 +153,12 @@ pub fn build_product(
             None
         }
     };
-    let plu = match input.plu.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let plu = match input
+        .plu
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(t) => match t.parse::<u32>() {
             Ok(n) if (1..=4000).contains(&n) => {
@@ -186,19 +194,17 @@ mod tests {
     use super::*;
 
     fn current() -> Vec<ProductView> {
-        vec![
-            ProductView {
-                id: "cfg:猪肉".into(),
-                product: Product {
-                    name: "猪肉".into(),
-                    price_fen: 1_680,
-                    unit: PriceUnit::Jin,
-                    plu: Some(1),
-                    code: Some("0101".into()),
-                    origin: None,
-                },
+        vec![ProductView {
+            id: "cfg:猪肉".into(),
+            product: Product {
+                name: "猪肉".into(),
+                price_fen: 1_680,
+                unit: PriceUnit::Jin,
+                plu: Some(1),
+                code: Some("0101".into()),
+                origin: None,
             },
-        ]
+        }]
     }
 
     fn input(name: &str, price: &str, plu: Option<&str>) -> ProductInput {
@@ -233,6 +239,9 @@ mod tests {
         let mut own = input("猪肉", "18", Some("1"));
         own.id = Some("cfg:猪肉".into());
         let r = build_product(&own, &current()).unwrap();
-        assert_eq!((r.product_id.as_str(), r.unit_price), ("cfg:猪肉", Some(Fen(1_800))));
+        assert_eq!(
+            (r.product_id.as_str(), r.unit_price),
+            ("cfg:猪肉", Some(Fen(1_800)))
+        );
     }
 }

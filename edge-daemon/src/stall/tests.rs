@@ -2,7 +2,9 @@
 //! refusals that change nothing, voids, and the migration's rebuild matching the live tables.
 
 use crate::ledger::{Ledger, LedgerOptions};
-use trace_core::event::{LotShare, PaymentMethod, Purchase, SaleAttribution, SaleLine, SaleTicket, Void};
+use trace_core::event::{
+    LotShare, PaymentMethod, Purchase, SaleAttribution, SaleLine, SaleTicket, Void,
+};
 use trace_core::{DeviceId, EntryDraft, Event, Fen, Grams, HashAlg, PriceUnit};
 
 fn purchase(supplier: &str, batch: &str, grams: i64) -> Event {
@@ -60,8 +62,14 @@ fn shares(l: &Ledger, sale: i64) -> Vec<(i64, i64)> {
 }
 
 fn left(l: &Ledger) -> Vec<i64> {
-    let mut s = l.conn().prepare("SELECT left_grams FROM stall_lots ORDER BY seq").unwrap();
-    s.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+    let mut s = l
+        .conn()
+        .prepare("SELECT left_grams FROM stall_lots ORDER BY seq")
+        .unwrap();
+    s.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
 }
 
 fn append(l: &mut Ledger, e: Event) -> u64 {
@@ -72,7 +80,13 @@ fn append(l: &mut Ledger, e: Event) -> u64 {
 fn fifo_across_lots_corrections_and_voids() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("l.sqlite3");
-    let mut l = Ledger::create(&db, DeviceId::new("stall-t").unwrap(), HashAlg::Sha256, &LedgerOptions::default()).unwrap();
+    let mut l = Ledger::create(
+        &db,
+        DeviceId::new("stall-t").unwrap(),
+        HashAlg::Sha256,
+        &LedgerOptions::default(),
+    )
+    .unwrap();
     let a = append(&mut l, purchase("甲", "A", 1_000)); // 1
     let b = append(&mut l, purchase("乙", "B", 2_000)); // 2
     // 1.5 kg: all of A, then 0.5 kg of B.
@@ -87,28 +101,58 @@ fn fifo_across_lots_corrections_and_voids() {
     let wrong = SaleAttribution {
         sale_seq: s1,
         line: 0,
-        lots: vec![LotShare { purchase_seq: b, grams: Some(Grams(1_500)), count: None }],
+        lots: vec![LotShare {
+            purchase_seq: b,
+            grams: Some(Grams(1_500)),
+            count: None,
+        }],
         reason: None,
     };
-    let err = l.append(EntryDraft::new(Event::SaleAttribution(wrong))).unwrap_err();
+    let err = l
+        .append(EntryDraft::new(Event::SaleAttribution(wrong)))
+        .unwrap_err();
     assert!(err.to_string().contains("only 500 left"), "{err}");
     assert_eq!(l.head().unwrap().seq, head, "nothing appended");
     assert_eq!(shares(&l, 3), vec![(1, 1_000), (2, 500)], "nothing changed");
     // Shares that do not add up to the line, or name a non-purchase: refused.
     for lots in [
-        vec![LotShare { purchase_seq: a, grams: Some(Grams(1_000)), count: None }],
-        vec![LotShare { purchase_seq: s1, grams: Some(Grams(1_500)), count: None }],
+        vec![LotShare {
+            purchase_seq: a,
+            grams: Some(Grams(1_000)),
+            count: None,
+        }],
+        vec![LotShare {
+            purchase_seq: s1,
+            grams: Some(Grams(1_500)),
+            count: None,
+        }],
     ] {
-        let bad = SaleAttribution { sale_seq: s1, line: 0, lots, reason: None };
-        assert!(l.append(EntryDraft::new(Event::SaleAttribution(bad))).is_err());
+        let bad = SaleAttribution {
+            sale_seq: s1,
+            line: 0,
+            lots,
+            reason: None,
+        };
+        assert!(
+            l.append(EntryDraft::new(Event::SaleAttribution(bad)))
+                .is_err()
+        );
     }
     // A correction restating the split is accepted: its old shares go back first.
     let ok = SaleAttribution {
         sale_seq: s1,
         line: 0,
         lots: vec![
-            LotShare { purchase_seq: a, grams: Some(Grams(1_000)), count: None },
-            LotShare { purchase_seq: b, grams: Some(Grams(500)), count: None },
+            LotShare {
+                purchase_seq: a,
+                grams: Some(Grams(1_000)),
+                count: None,
+            },
+            LotShare {
+                purchase_seq: b,
+                grams: Some(Grams(500)),
+                count: None,
+            },
         ],
         reason: Some("核对".into()),
     };
@@ -116,9 +160,20 @@ fn fifo_across_lots_corrections_and_voids() {
     assert_eq!(shares(&l, 3), vec![(1, 1_000), (2, 500)]);
     assert_eq!(left(&l), vec![0, 0]);
     // Voiding sale 1 gives its shares back.
-    append(&mut l, Event::Void(Void { target_seq: s1, reason: "退货".into() }));
+    append(
+        &mut l,
+        Event::Void(Void {
+            target_seq: s1,
+            reason: "退货".into(),
+        }),
+    );
     assert_eq!(shares(&l, 3), vec![]);
     assert_eq!(left(&l), vec![1_000, 500]);
-    let cash: i64 = l.conn().query_row("SELECT COALESCE(SUM(amount), 0) FROM stall_cash", [], |r| r.get(0)).unwrap();
+    let cash: i64 = l
+        .conn()
+        .query_row("SELECT COALESCE(SUM(amount), 0) FROM stall_cash", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     assert_eq!(cash, 2_000, "the voided sale is no longer income");
 }

@@ -12,9 +12,9 @@
 
 use super::SyncError;
 use crate::ledger::Ledger;
+use rusqlite::OptionalExtension;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use rusqlite::OptionalExtension;
 use trace_core::event::{DownlinkApplied, SamplingInspection};
 use trace_core::wire::{AppliedDoc, DocType, envelope};
 use trace_core::{DownlinkDoc, EntryDraft, Event, WIRE_VERSION, canonical_bytes};

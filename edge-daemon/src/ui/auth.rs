@@ -148,7 +148,10 @@ pub fn check_users(users: &[UiUser]) -> Result<Vec<String>, String> {
                         u.name
                     ));
                 }
-                if users[..i].iter().any(|o| o.pin.as_deref() == Some(p.as_str())) {
+                if users[..i]
+                    .iter()
+                    .any(|o| o.pin.as_deref() == Some(p.as_str()))
+                {
                     return Err(format!(
                         "ui.users[{i}] ({}): another user has this PIN",
                         u.name

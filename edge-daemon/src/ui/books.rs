@@ -139,7 +139,10 @@ pub async fn attribute(
             },
             (None, Some(c)) if c > 0 => (None, u32::try_from(c).ok()),
             _ => {
-                errs.push(FieldError::new(format!("shares[{i}]"), "err_quantity_needed"));
+                errs.push(FieldError::new(
+                    format!("shares[{i}]"),
+                    "err_quantity_needed",
+                ));
                 continue;
             }
         };
@@ -176,9 +179,11 @@ pub async fn attribute(
         Ok(e) => Ok(Json(json!({ "seq": e.seq }))),
         // The projection's refusal (shares do not add up, a lot has too little left).
         Err(StoreError::Ledger(e)) if e.kind() == crate::ledger::LedgerErrorKind::Rejected => {
-            Err(ApiError::Invalid(vec![
-                FieldError::new("shares", "err_shares").with(e.to_string()),
-            ]))
+            tracing::info!(error = %e, "source correction refused");
+            Err(ApiError::Invalid(vec![FieldError::new(
+                "shares",
+                "err_shares",
+            )]))
         }
         Err(e) => Err(e.into()),
     }

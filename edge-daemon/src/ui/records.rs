@@ -127,7 +127,9 @@ pub async fn list_staff(State(st): State<Arc<UiState>>, headers: HeaderMap) -> A
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await?;
-    Ok(Json(json!({ "staff": config.into_iter().chain(ledger).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "staff": config.into_iter().chain(ledger).collect::<Vec<_>>() }),
+    ))
 }
 
 /// Add or edit a staff member (owner only). A new one needs a PIN; an edit may keep it.
@@ -138,12 +140,11 @@ pub async fn save_staff(
 ) -> ApiResult {
     owner(&st, &headers)?;
     let mut errs = Vec::new();
-    let id = b
-        .id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
+    let id =
+        b.id.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
     let name = b.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 16 {
         errs.push(FieldError::new("name", "err_required"));
@@ -246,11 +247,7 @@ fn partner_record(b: &PartnerBody) -> Result<PartnerRecord, ApiError> {
     if name.is_empty() || name.chars().count() > 40 {
         errs.push(FieldError::new("name", "err_required"));
     }
-    let phone = b
-        .phone
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty());
+    let phone = b.phone.as_deref().map(str::trim).filter(|p| !p.is_empty());
     if let Some(p) = phone
         && !(p.len() >= 5
             && p.len() <= 20
@@ -267,7 +264,10 @@ fn partner_record(b: &PartnerBody) -> Result<PartnerRecord, ApiError> {
             .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map_or_else(|| format!("p-{}", trace_core::Ulid::generate()), str::to_owned),
+            .map_or_else(
+                || format!("p-{}", trace_core::Ulid::generate()),
+                str::to_owned,
+            ),
         name: name.to_owned(),
         kind: trace_core::event::PartyKind::Person,
         credit_code: None,
@@ -281,7 +281,11 @@ fn partner_record(b: &PartnerBody) -> Result<PartnerRecord, ApiError> {
     })
 }
 
-async fn known_partner(st: &UiState, role: &'static str, id: &Option<String>) -> Result<(), ApiError> {
+async fn known_partner(
+    st: &UiState,
+    role: &'static str,
+    id: &Option<String>,
+) -> Result<(), ApiError> {
     let Some(id) = id.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(());
     };
@@ -296,7 +300,10 @@ async fn known_partner(st: &UiState, role: &'static str, id: &Option<String>) ->
         })
         .await?;
     if n == 0 {
-        return Err(ApiError::Invalid(vec![FieldError::new("name", "err_not_found")]));
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "name",
+            "err_not_found",
+        )]));
     }
     Ok(())
 }
@@ -391,7 +398,10 @@ pub async fn push_scale(State(st): State<Arc<UiState>>, headers: HeaderMap) -> A
     owner(&st, &headers)?;
     let table = plu_table(&current_products(&st).await?);
     if table.is_empty() {
-        return Err(ApiError::Invalid(vec![FieldError::new("plu", "err_no_plu")]));
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            "plu",
+            "err_no_plu",
+        )]));
     }
     match st.devices.push_plus(&table).await {
         Ok(n) => Ok(Json(json!({ "sent": n }))),

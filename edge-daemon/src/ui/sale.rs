@@ -72,7 +72,8 @@ pub async fn sell(state: &Arc<UiState>, input: SaleInput) -> Result<SaleDone, Sa
     let codec = state.opts.codec.clone();
     let built = state
         .db(move |c| {
-            let products = crate::stall::records::plain(crate::stall::records::products(c, &config)?);
+            let products =
+                crate::stall::records::plain(crate::stall::records::products(c, &config)?);
             let counter = sales_so_far(c)? + 1;
             let code = codec
                 .mint(counter)

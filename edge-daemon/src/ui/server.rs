@@ -1,11 +1,11 @@
 //! The axum router: the embedded page, the JSON API and the live event stream.
 
 use super::auth::{COOKIE, Role, Session, check_users, token_from_cookies};
-use super::records::{self, all_users, current_products};
 use super::books;
 use super::devices::{DeviceHub, UiEvent};
 use super::options::{UiError, UiOptions};
 use super::purchase::{PurchaseError, fill_from_scan, record, store_photo};
+use super::records::{self, all_users, current_products};
 use super::sale::{SaleError, recent_tickets, repay, reprint, sell};
 use super::state::{StoreError, UiState};
 use crate::ledger::WriterHandle;

@@ -35,10 +35,10 @@ mod logistics;
 mod market;
 mod production;
 mod registry;
-mod stall;
 #[cfg(test)]
 #[cfg(test)]
 pub(crate) mod samples;
+mod stall;
 #[cfg(test)]
 mod tests;
 
@@ -58,12 +58,12 @@ pub use logistics::{GoodsLine, ScanReceipt, Shipment, StockAdjustment, StockCoun
 pub use market::{
     CashDirection, IncomeExpense, Purchase, Repayment, SaleLine, SaleTicket, Weighing,
 };
-pub use stall::{CashCategory, LotShare, SaleAttribution};
 pub use production::{ProductionBatch, RawLotUse, RawMaterialPurchase};
 pub use registry::{
     AccountAction, AccountChange, PartnerRecord, ProductRecord, RecordRemoved, Registration, Role,
     StaffRecord, SubjectKind,
 };
+pub use stall::{CashCategory, LotShare, SaleAttribution};
 
 use serde::{Deserialize, Serialize};
 

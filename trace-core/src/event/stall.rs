@@ -33,10 +33,7 @@ pub struct SaleAttribution {
 
 impl SaleAttribution {
     pub fn validate(&self) -> Result<(), EventError> {
-        check::positive(
-            "sale_seq",
-            i64::try_from(self.sale_seq).unwrap_or(i64::MAX),
-        )?;
+        check::positive("sale_seq", i64::try_from(self.sale_seq).unwrap_or(i64::MAX))?;
         check::non_empty_list("lots", &self.lots)?;
         let seqs: Vec<String> = self
             .lots

@@ -45,7 +45,7 @@ async function setLang(lang) {
   $$('[data-i18n]').forEach(el => { el.textContent = t(el.dataset.i18n); });
   $$('[data-i18n-ph]').forEach(el => { el.placeholder = t(el.dataset.i18nPh); });
   $$('.lang').forEach(b => b.classList.toggle('selected', b.dataset.lang === lang));
-  if (S.boot) { renderProducts(); renderLines(); renderPrinter(S.printer); renderWeight(); if (S.tab === 'records') loadRecords(); }
+  if (S.boot) { renderProducts(); renderLines(); renderPrinter(S.printer); renderWeight(); if (S.tab === 'records') loadRecords(); if (S.tab === 'report') loadCash(); if (S.tab === 'ledger') { fillLedgerFilter(); loadLedger(); } }
   if (!$('#board').classList.contains('hidden')) loadBoard();
 }
 function renderLangs() {
@@ -573,7 +573,8 @@ async function loadProducts() {
   const tb = $('#product-rows'); tb.innerHTML = '';
   r.body.products.forEach(p => {
     const today = (S.boot.today || {})[p.name];
-    const tr = cellRow(tb, [p.name, p.code || '', yuan(p.price_fen) + ' ' + unitLabel(p.unit), p.plu || '', today ? today.batch + (today.origin ? ' · ' + today.origin : '') : ''],
+    const lib = p.code ? (r.body.library.find(i => i.code === p.code) || {}).name || (r.body.categories.find(c => c[0] === p.code) || [])[1] || '' : '';
+    const tr = cellRow(tb, [p.name, p.code ? p.code + ' ' + lib : '', yuan(p.price_fen) + ' ' + unitLabel(p.unit), p.plu || '', today ? today.batch + (today.origin ? ' · ' + today.origin : '') : ''],
       S.boot.role === 'owner' ? () => editProduct(p) : null);
     tr.dataset.product = p.name; tr.dataset.plu = p.plu || '';
   });
