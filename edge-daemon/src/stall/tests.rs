@@ -1,5 +1,5 @@
 //! The 台账 projection through a real ledger file: FIFO across lots, an owner's correction,
-//! refusals that change nothing, voids, and the migration's rebuild matching the live tables.
+//! refusals that change nothing, voids.
 
 use crate::ledger::{Ledger, LedgerOptions};
 use trace_core::event::{
