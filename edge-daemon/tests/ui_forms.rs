@@ -293,3 +293,176 @@ async fn roles_pins_and_voids() {
     );
     stall.stop().await;
 }
+
+/// 收支, 资料 and 台账 forms: bad input is refused with the field and the key, and the
+/// ledger head does not move; staff cannot write records or 收支.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_cash_and_ledger_forms_refuse_bad_input() {
+    let stall = start_box(BoxSetup::default()).await;
+    let owner = login_cookie(&stall.base, OWNER_PIN).await;
+    let staff = login_cookie(&stall.base, STAFF_PIN).await;
+    let head = stall.head();
+    let cases = [
+        (
+            "/api/cash",
+            json!({"direction": "expense", "category": "摊位费", "amount": "-50", "payment": "cash"}),
+            "amount",
+            "err_amount_positive",
+        ),
+        (
+            "/api/cash",
+            json!({"direction": "expense", "category": "摊位费", "amount": "0", "payment": "cash"}),
+            "amount",
+            "err_amount_positive",
+        ),
+        (
+            "/api/cash",
+            json!({"direction": "expense", "category": "摊位费", "amount": "99999999", "payment": "cash"}),
+            "amount",
+            "err_price_range",
+        ),
+        (
+            "/api/cash",
+            json!({"direction": "expense", "category": "买彩票", "amount": "5", "payment": "cash"}),
+            "category",
+            "err_unknown_category",
+        ),
+        (
+            "/api/cash",
+            json!({"direction": "income", "category": "摊位费", "amount": "5", "payment": "cash"}),
+            "category",
+            "err_unknown_category",
+        ),
+        (
+            "/api/cash",
+            json!({"direction": "expense", "category": "水电", "amount": "5", "payment": "credit"}),
+            "payment",
+            "err_invalid",
+        ),
+        (
+            "/api/cash/category",
+            json!({"direction": "expense", "name": "水电"}),
+            "name",
+            "err_duplicate",
+        ),
+        (
+            "/api/staff",
+            json!({"name": "阿强", "role": "staff", "pin": "12a4"}),
+            "pin",
+            "err_pin_format",
+        ),
+        (
+            "/api/staff",
+            json!({"name": "阿强", "role": "staff", "pin": "123"}),
+            "pin",
+            "err_pin_format",
+        ),
+        (
+            "/api/staff",
+            json!({"name": "阿强", "role": "staff"}),
+            "pin",
+            "err_pin_format",
+        ),
+        // Someone already logs in with it (a hashed owner PIN, a plain staff PIN).
+        (
+            "/api/staff",
+            json!({"name": "阿强", "role": "staff", "pin": OWNER_PIN}),
+            "pin",
+            "err_pin_taken",
+        ),
+        (
+            "/api/staff",
+            json!({"name": "阿强", "role": "staff", "pin": STAFF_PIN}),
+            "pin",
+            "err_pin_taken",
+        ),
+        (
+            "/api/products",
+            json!({"name": "白菜", "price": "2.50", "unit": "jin", "plu": "1"}),
+            "plu",
+            "err_plu_taken",
+        ),
+        (
+            "/api/products",
+            json!({"name": "白菜", "price": "2.50", "unit": "jin", "plu": "4001"}),
+            "plu",
+            "err_plu_range",
+        ),
+        (
+            "/api/products",
+            json!({"name": "白菜", "price": "-2", "unit": "jin"}),
+            "price",
+            "err_price_format",
+        ),
+        (
+            "/api/products",
+            json!({"name": "猪肉", "price": "2", "unit": "jin"}),
+            "name",
+            "err_duplicate",
+        ),
+        (
+            "/api/products",
+            json!({"name": "白菜", "code": "9999", "price": "2", "unit": "jin"}),
+            "code",
+            "err_unknown_code",
+        ),
+        (
+            "/api/suppliers",
+            json!({"name": "白云", "phone": "call me"}),
+            "phone",
+            "err_phone",
+        ),
+        (
+            "/api/ledger/attribution",
+            json!({"sale_seq": 1, "line": 0, "shares": [{"lot": 1, "kg": "-1"}]}),
+            "shares[0]",
+            "err_weight_format",
+        ),
+    ];
+    for (path, body, field, key) in cases {
+        let (s, v) = post_json(&stall.base, path, &owner, body.clone()).await;
+        assert_eq!(s, 422, "{path} {body} → {v}");
+        assert!(
+            fields(&v).contains(&(field.to_owned(), key.to_owned())),
+            "{path} {body} → {v}"
+        );
+    }
+    // A correction of an entry that is not a sale line: refused by the projection.
+    let (s, v) = post_json(
+        &stall.base,
+        "/api/ledger/attribution",
+        &owner,
+        json!({"sale_seq": 1, "line": 0, "shares": [{"lot": 1, "kg": "1"}]}),
+    )
+    .await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(
+        fields(&v),
+        vec![("shares".to_owned(), "err_shares".to_owned())]
+    );
+    let (s, v) = get_json(&stall.base, "/api/ledger?from=2026-02-30", &owner).await;
+    assert_eq!(s, 422);
+    assert_eq!(fields(&v), vec![("from".to_owned(), "err_date".to_owned())]);
+    assert_eq!(stall.head(), head, "nothing was recorded");
+    // Staff cannot write records or 收支 (they may add suppliers and customers at the counter).
+    for (path, body) in [
+        (
+            "/api/cash",
+            json!({"direction": "expense", "category": "水电", "amount": "5", "payment": "cash"}),
+        ),
+        (
+            "/api/products",
+            json!({"name": "白菜", "price": "2.50", "unit": "jin"}),
+        ),
+        (
+            "/api/staff",
+            json!({"name": "阿强", "role": "owner", "pin": "9999"}),
+        ),
+        ("/api/scale/push", json!({})),
+    ] {
+        let (s, _) = post_json(&stall.base, path, &staff, body).await;
+        assert_eq!(s, 403, "{path}");
+    }
+    assert_eq!(stall.head(), head);
+    stall.stop().await;
+}

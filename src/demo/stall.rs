@@ -125,12 +125,14 @@ impl Stall {
                 UiUser {
                     name: "陈老板".into(),
                     role: Role::Owner,
-                    pin: OWNER_PIN.into(),
+                    pin: None,
+                    pin_hash: edge_daemon::ui::pins::hash_pin(OWNER_PIN).ok(),
                 },
                 UiUser {
                     name: "阿明".into(),
                     role: Role::Staff,
-                    pin: STAFF_PIN.into(),
+                    pin: None,
+                    pin_hash: edge_daemon::ui::pins::hash_pin(STAFF_PIN).ok(),
                 },
             ],
             products: PRODUCTS

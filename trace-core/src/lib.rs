@@ -14,7 +14,7 @@
 //! |---|---|
 //! | [`ids`] | `DeviceId`, 统一社会信用代码 [`CreditCode`], 身份证号 [`ResidentId`], GB/T 2260 [`RegionCode`], masks |
 //! | [`units`] | [`Fen`], [`Grams`], parsing of typed 元/斤/kg, line amounts with a documented rounding rule |
-//! | [`event`] | the event vocabulary v1 (32 kinds, `Event::KINDS`) and `Event::validate` |
+//! | [`event`] | the event vocabulary v3 (`Event::KINDS`) and `Event::validate` |
 //! | [`entry`], [`canonical`], [`hash`] | the sealed entry, its canonical bytes, SHA-256/SM3 chain |
 //! | [`ticket`] | 20-digit receipt trace codes: device number + keyed permutation + Damm check digit |
 //! | [`whereabouts`] | 去向查询: the graph walk from a raw lot, batch or code to every destination |

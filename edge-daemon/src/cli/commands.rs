@@ -18,6 +18,7 @@ pub(super) fn dispatch(cmd: Command) -> anyhow::Result<ExitCode> {
         Command::Codes(cmd) => super::codes::dispatch(cmd),
         Command::Line(cmd) => super::line::dispatch(cmd),
         Command::Producer(cmd) => super::producer::dispatch(cmd),
+        Command::Ui(super::UiCommand::HashPin) => hash_pin(),
         Command::Run { config } => run(&config),
         Command::Status { target, json } => status(&target, json),
         Command::Register {
@@ -438,5 +439,18 @@ fn stress_append(db: &Path, count: Option<u64>, group: Option<usize>) -> anyhow:
     });
     writer.shutdown()?;
     result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `ui hash-pin`: one line from stdin → the argon2 PHC string on stdout.
+fn hash_pin() -> anyhow::Result<ExitCode> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let pin = line.trim();
+    if !crate::ui::pins::valid_pin(pin) {
+        anyhow::bail!("the PIN must be 4–8 digits (read from stdin)");
+    }
+    let h = crate::ui::pins::hash_pin(pin).map_err(anyhow::Error::msg)?;
+    println!("{h}");
     Ok(ExitCode::SUCCESS)
 }

@@ -149,9 +149,28 @@ Never overwrites an existing ledger."
     /// Producer / distributor records: whereabouts (去向查询), stock per batch.
     #[command(subcommand)]
     Producer(producer::ProducerCommand),
+    /// The stall touchscreen: hash a PIN for edge.toml.
+    #[command(subcommand)]
+    Ui(UiCommand),
     /// Installer device commands: devices, scale, print-test, scanner, sim.
     #[command(flatten)]
     Devices(devices::DeviceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UiCommand {
+    /// Read a 4–8 digit PIN from stdin and print its argon2 hash for `pin_hash` in edge.toml.
+    #[command(after_help = "Example:
+  echo 2468 | baytrace-edge ui hash-pin
+  # then in edge.toml:
+  # [[ui.users]]
+  # name = \"陈老板\"
+  # role = \"owner\"
+  # pin_hash = \"$argon2id$v=19$m=8192,t=2,p=1$…\"
+
+The PIN is read from stdin, not from an argument, so it stays out of the shell history and
+the process list. Each run uses a fresh salt, so the same PIN hashes differently each time.")]
+    HashPin,
 }
 
 #[derive(Debug, Args)]

@@ -89,7 +89,7 @@ pub(crate) fn apply(
     crate::codes::projection::apply(conn, seq, event)?.map_err(ProjError::Rejected)?;
     crate::line::projection::apply(conn, seq, event)?.map_err(ProjError::Rejected)?;
     crate::producer::projection::apply(conn, seq, event)?;
-    crate::stall::projection::apply(conn, seq, event)?;
+    crate::stall::projection::apply(conn, seq, event)?.map_err(ProjError::Rejected)?;
     *d.kinds.entry(event.kind()).or_default() += 1;
     Ok(())
 }

@@ -25,11 +25,12 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0003_line.sql")),
     M::up(include_str!("../../migrations/0004_producer.sql")),
     M::up(include_str!("../../migrations/0005_stall.sql")),
+    M::up(include_str!("../../migrations/0006_stall_records.sql")),
     M::up(include_str!("../../migrations/0007_ticket_counters.sql")),
 ];
 
 /// The schema version this binary writes and understands.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)

@@ -10,10 +10,16 @@
 //! Why field errors carry a catalogue key and not text: the same refusal is shown in three
 //! languages next to the field that caused it, and tests check the key, not a translation.
 
+pub mod cash;
 pub mod credit;
+pub mod day;
+pub mod ledger;
+pub mod library;
+pub mod lots;
 pub mod product;
 pub mod projection;
 pub mod purchase;
+pub mod records;
 pub mod sale;
 
 pub use product::Product;
@@ -54,3 +60,6 @@ pub const MAX_PURCHASE_GRAMS: i64 = 20_000_000;
 pub const MAX_UNIT_PRICE: i64 = 1_000_000;
 /// Most items on one counted line.
 pub const MAX_COUNT: u32 = 10_000;
+
+#[cfg(test)]
+mod tests;

@@ -12,9 +12,10 @@
 
 use super::SyncError;
 use crate::ledger::Ledger;
+use rusqlite::OptionalExtension;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use trace_core::event::DownlinkApplied;
+use trace_core::event::{DownlinkApplied, SamplingInspection};
 use trace_core::wire::{AppliedDoc, DocType, envelope};
 use trace_core::{DownlinkDoc, EntryDraft, Event, WIRE_VERSION, canonical_bytes};
 
@@ -98,11 +99,16 @@ impl Docs {
         }
         let bytes = canonical_bytes(&doc).map_err(|e| SyncError::Downlink(e.to_string()))?;
         let digest = ledger.hash_alg().digest(&[bytes.as_slice()]);
-        ledger.append(EntryDraft::new(Event::DownlinkApplied(DownlinkApplied {
+        let mut drafts = vec![EntryDraft::new(Event::DownlinkApplied(DownlinkApplied {
             doc_type: doc.doc_type,
             version: doc.version,
             digest,
-        })))?;
+        }))];
+        if doc.doc_type == DocType::Inspections {
+            drafts.extend(inspection_drafts(ledger, &doc.body)?);
+        }
+        // One transaction: the document and the results it brought, or neither.
+        ledger.append_batch(drafts)?;
         if let Some(dir) = &self.dir {
             let name = type_name(doc.doc_type);
             let tmp = dir.join(format!(".{name}.json.tmp"));
@@ -120,4 +126,51 @@ impl Docs {
             version: doc.version,
         }))
     }
+}
+
+/// The `inspections` document's results not yet in the ledger (or changed since), as
+/// `sampling_inspection` drafts, so the 抽检公示 board and the sync to the cloud read them
+/// from the ledger like every other fact. Body: `{"results": [SamplingInspection, …]}`.
+/// A malformed result refuses the whole document (nothing is appended).
+fn inspection_drafts(
+    ledger: &Ledger,
+    body: &serde_json::Value,
+) -> Result<Vec<EntryDraft>, SyncError> {
+    let results: Vec<SamplingInspection> = match body.get("results") {
+        None => Vec::new(),
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|e| SyncError::Downlink(format!("inspections: {e}")))?,
+    };
+    let mut out = Vec::new();
+    for r in results {
+        r.validate()
+            .map_err(|e| SyncError::Downlink(format!("inspection {}: {e}", r.sample_no)))?;
+        let known: Option<String> = ledger
+            .conn()
+            .query_row(
+                "SELECT body FROM stall_inspections WHERE sample_no = ?1",
+                [&r.sample_no],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| SyncError::Downlink(e.to_string()))?;
+        let same = known
+            .and_then(|b| serde_json::from_str::<SamplingInspection>(&b).ok())
+            .is_some_and(|k| k == r);
+        if !same {
+            out.push(EntryDraft::new(Event::SamplingInspection(r)));
+        }
+    }
+    Ok(out)
+}
+
+/// Apply one downlink payload to `ledger` and keep the document in `docs_dir`, as the sync
+/// client does on `…/down`. For the installer CLI and tests; `Ok(false)`: nothing to do.
+pub fn apply_downlink(
+    ledger: &mut Ledger,
+    docs_dir: &std::path::Path,
+    payload: &[u8],
+) -> Result<bool, SyncError> {
+    let mut docs = Docs::load(Some(docs_dir.to_path_buf()));
+    Ok(docs.apply(ledger, payload)?.is_some())
 }

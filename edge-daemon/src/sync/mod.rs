@@ -20,6 +20,7 @@
 
 mod disk;
 mod downlink;
+pub use downlink::apply_downlink;
 mod driver;
 mod link;
 pub mod plan;

@@ -73,6 +73,7 @@ pub struct DeviceHub {
     printer_state: Arc<Mutex<&'static str>>,
     printer: Option<PrinterLink>,
     manager: Option<DeviceManager>,
+    label_scale: Option<String>,
 }
 
 impl std::fmt::Debug for DeviceHub {
@@ -172,7 +173,12 @@ impl DeviceHub {
                 }
             });
         }
+        let label_scale = devices
+            .iter()
+            .find(|d| matches!(d, DeviceConfig::DahuaTm(_)))
+            .map(|d| d.name().to_owned());
         Ok(DeviceHub {
+            label_scale,
             events,
             weight,
             printer_state: Arc::new(Mutex::new(if printer.is_some() {
@@ -183,6 +189,26 @@ impl DeviceHub {
             printer,
             manager,
         })
+    }
+
+    /// The configured Dahua TM label scale, if any (PLU keys are pushed to it).
+    pub fn label_scale(&self) -> Option<String> {
+        self.label_scale.clone()
+    }
+
+    /// Replace the label scale's PLU table with `records` (clears it first, so a key the
+    /// stall no longer uses does not keep selling yesterday's product).
+    pub async fn push_plus(
+        &self,
+        records: &[device_drivers::scale::dahua::PluRecord],
+    ) -> Result<usize, String> {
+        let (Some(m), Some(name)) = (&self.manager, &self.label_scale) else {
+            return Err("no Dahua TM label scale configured".into());
+        };
+        m.handle()
+            .download_plus(name, records, true)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<UiEvent> {

@@ -20,10 +20,13 @@
 //! failed print leaves the ticket issued and marked unprinted, with a reprint (补打).
 
 pub mod auth;
+pub mod books;
 pub mod devices;
 pub mod i18n;
 pub mod options;
+pub mod pins;
 pub mod purchase;
+pub mod records;
 pub mod regions;
 pub mod sale;
 pub mod server;

@@ -134,7 +134,11 @@ pub async fn record(
     {
         input.origin = super::regions::full_name(code.trim());
     }
-    let p = build(&input, &state.opts.ui.products).map_err(PurchaseError::Invalid)?;
+    let products = super::records::current_products(state)
+        .await
+        .map_err(PurchaseError::Store)?;
+    let products: Vec<Product> = products.into_iter().map(|v| v.product).collect();
+    let p = build(&input, &products).map_err(PurchaseError::Invalid)?;
     let e = state
         .append(Event::Purchase(p))
         .await

@@ -47,16 +47,13 @@ fn sales_so_far(c: &Connection) -> Result<u64, rusqlite::Error> {
     Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
 }
 
-/// FIFO: the oldest purchase batch of `product` with stock left, and its origin.
+/// FIFO: the oldest purchase lot of `product` with something left, and its origin (the
+/// indexed `stall_lots` projection; the ledger attributes the line the same way on append).
 pub fn fifo_batch(c: &Connection, product: &str) -> Result<Provenance, rusqlite::Error> {
     c.prepare_cached(
-        "SELECT json_extract(e.body, '$.batch'), json_extract(e.body, '$.origin') \
-         FROM entries e JOIN stock s \
-           ON s.product = json_extract(e.body, '$.product') \
-          AND s.batch = json_extract(e.body, '$.batch') \
-         WHERE e.kind = 'purchase' AND json_extract(e.body, '$.product') = ?1 \
-           AND (s.grams > 0 OR s.count > 0) \
-         ORDER BY e.seq LIMIT 1",
+        "SELECT batch, origin FROM stall_lots \
+         WHERE product = ?1 AND (left_grams > 0 OR left_count > 0) \
+         ORDER BY seq LIMIT 1",
     )?
     .query_row(params![product], |r| {
         Ok(Provenance {
@@ -71,10 +68,12 @@ pub fn fifo_batch(c: &Connection, product: &str) -> Result<Provenance, rusqlite:
 /// Record a sale, then print it. `Invalid` means nothing was recorded.
 pub async fn sell(state: &Arc<UiState>, input: SaleInput) -> Result<SaleDone, SaleError> {
     let _one_at_a_time = state.sale_lock.lock().await;
-    let products = state.opts.ui.products.clone();
+    let config = state.opts.ui.products.clone();
     let codec = state.opts.codec.clone();
     let built = state
         .db(move |c| {
+            let products =
+                crate::stall::records::plain(crate::stall::records::products(c, &config)?);
             let counter = sales_so_far(c)? + 1;
             let code = codec
                 .mint(counter)

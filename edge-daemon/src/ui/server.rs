@@ -1,9 +1,11 @@
 //! The axum router: the embedded page, the JSON API and the live event stream.
 
 use super::auth::{COOKIE, Role, Session, check_users, token_from_cookies};
+use super::books;
 use super::devices::{DeviceHub, UiEvent};
 use super::options::{UiError, UiOptions};
 use super::purchase::{PurchaseError, fill_from_scan, record, store_photo};
+use super::records::{self, all_users, current_products};
 use super::sale::{SaleError, recent_tickets, repay, reprint, sell};
 use super::state::{StoreError, UiState};
 use crate::ledger::WriterHandle;
@@ -24,8 +26,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use trace_core::Event;
-use trace_core::event::{CustomerUpsert, SupplierUpsert};
-use trace_core::event::{PartnerRecord, PaymentMethod, Void};
+use trace_core::event::{PaymentMethod, Void};
 
 const INDEX: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
@@ -64,7 +65,9 @@ impl UiServer {
 
 /// Check the options, start the devices, bind `ui.listen` and serve. Inside a runtime.
 pub async fn start(opts: UiOptions, writer: WriterHandle) -> Result<UiServer, UiError> {
-    check_users(&opts.ui.users).map_err(UiError::Config)?;
+    for w in check_users(&opts.ui.users).map_err(UiError::Config)? {
+        tracing::warn!("{w}");
+    }
     let listener = tokio::net::TcpListener::bind(opts.ui.listen)
         .await
         .map_err(|e| UiError::Bind {
@@ -134,8 +137,28 @@ pub fn router(state: Arc<UiState>) -> Router {
         .route("/api/void/{seq}", post(void))
         .route("/api/credit", get(credit))
         .route("/api/repayment", post(repayment))
-        .route("/api/customers", post(add_customer))
-        .route("/api/suppliers", post(add_supplier))
+        .route("/api/customers", post(records::add_customer))
+        .route("/api/suppliers", post(records::add_supplier))
+        .route("/api/partners", get(records::list_partners))
+        .route(
+            "/api/products",
+            get(records::list_products).post(records::save_product),
+        )
+        .route(
+            "/api/staff",
+            get(records::list_staff).post(records::save_staff),
+        )
+        .route("/api/scale/push", post(records::push_scale))
+        .route("/api/ledger", get(books::ledger))
+        .route("/api/ledger.csv", get(books::ledger_csv))
+        .route("/api/ledger/sale/{seq}/{line}", get(books::line_sources))
+        .route("/api/ledger/attribution", post(books::attribute))
+        .route("/api/cash/categories", get(books::cash_categories))
+        .route("/api/cash/category", post(books::add_category))
+        .route("/api/cash", post(books::record_cash))
+        .route("/api/cash/summary", get(books::summary))
+        .route("/api/inspections", get(books::inspections))
+        .route("/api/board/exit", post(books::board_exit))
         .route("/api/scan", post(scan))
         .route("/api/purchase", post(purchase))
         .route(
@@ -196,9 +219,9 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult = Result<Json<Value>, ApiError>;
+pub type ApiResult = Result<Json<Value>, ApiError>;
 
-fn session(state: &UiState, headers: &HeaderMap) -> Result<Session, ApiError> {
+pub fn session(state: &UiState, headers: &HeaderMap) -> Result<Session, ApiError> {
     headers
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
@@ -207,7 +230,7 @@ fn session(state: &UiState, headers: &HeaderMap) -> Result<Session, ApiError> {
         .ok_or(ApiError::Login)
 }
 
-fn owner(state: &UiState, headers: &HeaderMap) -> Result<Session, ApiError> {
+pub fn owner(state: &UiState, headers: &HeaderMap) -> Result<Session, ApiError> {
     let s = session(state, headers)?;
     if s.role == Role::Owner {
         Ok(s)
@@ -229,7 +252,20 @@ struct LoginBody {
 }
 
 async fn login(State(st): State<Arc<UiState>>, Json(b): Json<LoginBody>) -> Response {
-    match st.sessions.login(&st.opts.ui.users, &b.pin) {
+    let users = match all_users(&st).await {
+        Ok(u) => u,
+        Err(e) => return ApiError::Store(e).into_response(),
+    };
+    // argon2 per hashed user: off the async threads.
+    let sessions = st.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        let users: Vec<_> = users.into_iter().map(|(_, u)| u).collect();
+        sessions.sessions.login(&users, &b.pin)
+    })
+    .await
+    .ok()
+    .flatten();
+    match found {
         Some((token, s)) => {
             let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
             let mut r = Json(json!({"user": s.user, "role": s.role})).into_response();
@@ -263,17 +299,64 @@ fn partners(c: &rusqlite::Connection, role: &str) -> Result<Vec<Value>, StoreErr
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// 当日进货 per product: today's latest batch, its origin and the total bought today, shown
+/// on the product keys.
+fn todays_lots(c: &rusqlite::Connection) -> Result<Value, StoreError> {
+    let since = crate::stall::day::day_start(trace_core::Timestamp::now().0);
+    let mut s = c.prepare_cached(
+        "SELECT product, batch, origin, grams, count FROM stall_lots \
+         WHERE at >= ?1 AND voided = 0 ORDER BY seq",
+    )?;
+    let mut out = serde_json::Map::new();
+    let rows = s.query_map([since], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
+    })?;
+    for row in rows {
+        let (product, batch, origin, g, n) = row?;
+        let prev = out.get(&product);
+        let grams = prev.and_then(|p| p["grams"].as_i64()).unwrap_or(0) + g;
+        let count = prev.and_then(|p| p["count"].as_i64()).unwrap_or(0) + n;
+        out.insert(
+            product,
+            json!({"batch": batch, "origin": origin, "grams": grams, "count": count}),
+        );
+    }
+    Ok(Value::Object(out))
+}
+
 async fn boot(State(st): State<Arc<UiState>>, headers: HeaderMap) -> ApiResult {
     let s = session(&st, &headers)?;
-    let (customers, suppliers) = st
-        .db(|c| Ok((partners(c, "customer")?, partners(c, "supplier")?)))
+    let (customers, suppliers, today, lot_suppliers) = st
+        .db(|c| {
+            let mut s = c.prepare_cached(
+                "SELECT DISTINCT supplier FROM stall_lots ORDER BY supplier LIMIT 500",
+            )?;
+            let lot_suppliers = s
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((
+                partners(c, "customer")?,
+                partners(c, "supplier")?,
+                todays_lots(c)?,
+                lot_suppliers,
+            ))
+        })
         .await?;
+    let products = current_products(&st).await?;
     let ui = &st.opts.ui;
     Ok(Json(json!({
         "user": s.user,
         "role": s.role,
         "stall": {"market": ui.market, "name": ui.stall_name, "no": ui.stall_no},
-        "products": ui.products,
+        "products": products,
+        "today": today,
+        "lot_suppliers": lot_suppliers,
         "customers": customers,
         "suppliers": suppliers,
         "weight": st.devices.weight(),
@@ -425,60 +508,6 @@ async fn repayment(
 }
 
 #[derive(Deserialize)]
-struct PartnerBody {
-    name: String,
-    #[serde(default)]
-    phone: Option<String>,
-}
-
-fn partner_record(b: &PartnerBody) -> Result<PartnerRecord, ApiError> {
-    let name = b.name.trim();
-    if name.is_empty() || name.chars().count() > 40 {
-        return Err(ApiError::Invalid(vec![FieldError::new(
-            "name",
-            "err_required",
-        )]));
-    }
-    Ok(PartnerRecord {
-        partner_id: format!("p-{}", trace_core::Ulid::generate()),
-        name: name.to_owned(),
-        kind: trace_core::event::PartyKind::Person,
-        credit_code: None,
-        id_number: None,
-        legal_rep: None,
-        contact: None,
-        phone: b.phone.clone().filter(|p| !p.trim().is_empty()),
-        address: None,
-        region: None,
-        licence_no: None,
-    })
-}
-
-async fn add_customer(
-    State(st): State<Arc<UiState>>,
-    headers: HeaderMap,
-    Json(b): Json<PartnerBody>,
-) -> ApiResult {
-    session(&st, &headers)?;
-    let r = partner_record(&b)?;
-    let id = r.partner_id.clone();
-    st.append(Event::CustomerUpsert(CustomerUpsert(r))).await?;
-    Ok(Json(json!({"id": id, "name": b.name.trim()})))
-}
-
-async fn add_supplier(
-    State(st): State<Arc<UiState>>,
-    headers: HeaderMap,
-    Json(b): Json<PartnerBody>,
-) -> ApiResult {
-    session(&st, &headers)?;
-    let r = partner_record(&b)?;
-    let id = r.partner_id.clone();
-    st.append(Event::SupplierUpsert(SupplierUpsert(r))).await?;
-    Ok(Json(json!({"id": id, "name": b.name.trim()})))
-}
-
-#[derive(Deserialize)]
 struct ScanBody {
     text: String,
 }
@@ -489,8 +518,10 @@ async fn scan(
     Json(b): Json<ScanBody>,
 ) -> Result<Response, ApiError> {
     session(&st, &headers)?;
+    let products = records::current_products(&st).await?;
+    let products: Vec<_> = products.into_iter().map(|v| v.product).collect();
     Ok(
-        match fill_from_scan(&b.text, &st.opts.docs_dir, &st.opts.ui.products) {
+        match fill_from_scan(&b.text, &st.opts.docs_dir, &products) {
             Ok(fill) => Json(json!({"ok": true, "fill": fill})).into_response(),
             Err(refused) => (
                 StatusCode::UNPROCESSABLE_ENTITY,

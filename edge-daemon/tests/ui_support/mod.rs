@@ -73,12 +73,14 @@ pub fn users() -> Vec<UiUser> {
         UiUser {
             name: "陈老板".into(),
             role: Role::Owner,
-            pin: OWNER_PIN.into(),
+            pin: None,
+            pin_hash: Some(edge_daemon::ui::pins::hash_pin(OWNER_PIN).unwrap()),
         },
         UiUser {
             name: "阿明".into(),
             role: Role::Staff,
-            pin: STAFF_PIN.into(),
+            pin: Some(STAFF_PIN.into()),
+            pin_hash: None,
         },
     ]
 }
@@ -90,6 +92,10 @@ pub struct BoxSetup {
     pub scan_every: Option<Duration>,
     pub key_directory: Option<KeyDirectory>,
     pub max_photo_kb: Option<u64>,
+    /// Downlink documents applied (as the sync client would) before the UI starts.
+    pub downlinks: Vec<trace_core::DownlinkDoc>,
+    /// A Dahua TM label scale simulator to push PLU keys to.
+    pub dahua: bool,
 }
 
 pub struct StallBox {
@@ -102,7 +108,9 @@ pub struct StallBox {
     pub printer_out: PathBuf,
     pub printer_uri: String,
     pub scanner: Option<ScannerSim>,
+    pub dahua: Option<ScaleSim>,
     pub base: String,
+    pub opts: UiOptions,
     printer_task: tokio::task::JoinHandle<()>,
 }
 
@@ -130,6 +138,27 @@ impl StallBox {
                 |r| r.get(0),
             )
             .unwrap()
+    }
+
+    /// Stop the UI and the writer, reopen the ledger file and serve again (a restart of the
+    /// box, same data directory). The base URL changes.
+    pub async fn restart(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop().await;
+        }
+        if let Some(w) = self.writer.take() {
+            tokio::task::spawn_blocking(move || w.shutdown().unwrap())
+                .await
+                .unwrap();
+        }
+        let ledger = Ledger::open(&self.db(), &LedgerOptions::default()).unwrap();
+        let writer = LedgerWriter::spawn(ledger, WriterOptions::default()).unwrap();
+        let server = edge_daemon::ui::start(self.opts.clone(), writer.handle())
+            .await
+            .unwrap();
+        self.base = format!("http://{}", server.addr);
+        self.server = Some(server);
+        self.writer = Some(writer);
     }
 
     pub async fn stop(mut self) {
@@ -206,6 +235,15 @@ pub async fn start_box(setup: BoxSetup) -> StallBox {
         )
         .unwrap();
     }
+    for doc in &setup.downlinks {
+        let applied = edge_daemon::sync::apply_downlink(
+            &mut ledger,
+            &docs,
+            &serde_json::to_vec(doc).unwrap(),
+        )
+        .unwrap();
+        assert!(applied, "downlink {doc:?} not applied");
+    }
     let writer = LedgerWriter::spawn(ledger, WriterOptions::default()).unwrap();
 
     let scale = run_scale_sim(
@@ -263,6 +301,24 @@ pub async fn start_box(setup: BoxSetup) -> StallBox {
         }));
         Some(s)
     };
+    let dahua = if setup.dahua {
+        let d = run_scale_sim(
+            ScaleProtocol::DahuaTm,
+            SimListen::Tcp(([127, 0, 0, 1], 0).into()),
+            ScaleSimOptions::default(),
+        )
+        .await
+        .unwrap();
+        devices.push(DeviceConfig::DahuaTm(ScaleDeviceConfig {
+            name: "label-scale".into(),
+            connect: d.uri().parse().unwrap(),
+            poll_interval_ms: 500,
+            options: Default::default(),
+        }));
+        Some(d)
+    } else {
+        None
+    };
     let ui = UiConfig {
         listen: ([127, 0, 0, 1], 0).into(),
         market: "江南果菜综合市场".into(),
@@ -284,7 +340,9 @@ pub async fn start_box(setup: BoxSetup) -> StallBox {
         docs_dir: docs,
         blobs_dir: dir.path().join("blobs"),
     };
-    let server = edge_daemon::ui::start(opts, writer.handle()).await.unwrap();
+    let server = edge_daemon::ui::start(opts.clone(), writer.handle())
+        .await
+        .unwrap();
     let base = format!("http://{}", server.addr);
     StallBox {
         dir,
@@ -296,7 +354,9 @@ pub async fn start_box(setup: BoxSetup) -> StallBox {
         printer_out,
         printer_uri,
         scanner,
+        dahua,
         base,
+        opts,
         printer_task,
     }
 }
@@ -601,6 +661,14 @@ pub async fn post_json(
         v.to_string().as_bytes(),
     )
     .await;
+    (
+        s,
+        serde_json::from_slice(&b).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+pub async fn get_json(base: &str, path: &str, cookie: &str) -> (u16, serde_json::Value) {
+    let (s, _, b) = http(base, "GET", path, Some(cookie), "text/plain", b"").await;
     (
         s,
         serde_json::from_slice(&b).unwrap_or(serde_json::Value::Null),

@@ -21,6 +21,7 @@
 //! | `codes` | `codes_allocated`, `codes_encoded`, `codes_commissioned`, `codes_scrapped`, `aggregation`, `disaggregation`; v2: `code_template`, `codes_disabled`, `codes_enabled` |
 //! | `logistics` | `shipment`, `scan_receipt`, `stock_take`, `stock_adjustment` |
 //! | `admin` | `recall_alert`, `downlink_applied`, `void` |
+//! | `stall` | v3: `sale_attribution`, `cash_category` |
 //!
 //! A credit sale (赊账) is a `sale_ticket` with `payment: credit` and a buyer; `repayment` settles
 //! it. [`Event::validate`] checks each kind's invariants before the ledger accepts it.
@@ -37,6 +38,7 @@ mod registry;
 #[cfg(test)]
 #[cfg(test)]
 pub(crate) mod samples;
+mod stall;
 #[cfg(test)]
 mod tests;
 
@@ -61,11 +63,12 @@ pub use registry::{
     AccountAction, AccountChange, PartnerRecord, ProductRecord, RecordRemoved, Registration, Role,
     StaffRecord, SubjectKind,
 };
+pub use stall::{CashCategory, LotShare, SaleAttribution};
 
 use serde::{Deserialize, Serialize};
 
 /// Version of the event vocabulary an entry was written with. Hashed with the entry.
-pub const VOCABULARY_VERSION: u16 = 2;
+pub const VOCABULARY_VERSION: u16 = 3;
 
 macro_rules! events {
     ($( $(#[$doc:meta])* $variant:ident($body:ty) = $tag:literal, )*) => {
@@ -189,4 +192,8 @@ events! {
     CodesDisabled(CodesDisabled) = "codes_disabled",
     /// v2: codes enabled again (启用, 4.2.6).
     CodesEnabled(CodesEnabled) = "codes_enabled",
+    /// v3: the owner corrects which purchase lots a sale line came from (台账).
+    SaleAttribution(SaleAttribution) = "sale_attribution",
+    /// v3: an income/expense category added or removed (收支分类).
+    CashCategory(CashCategory) = "cash_category",
 }

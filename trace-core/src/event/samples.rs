@@ -401,5 +401,29 @@ pub(crate) fn samples() -> Vec<Event> {
             reason: None,
         })
         .into(),
+        SaleAttribution {
+            sale_seq: 9,
+            line: 0,
+            lots: vec![
+                LotShare {
+                    purchase_seq: 2,
+                    grams: Some(Grams(300)),
+                    count: None,
+                },
+                LotShare {
+                    purchase_seq: 5,
+                    grams: Some(Grams(512)),
+                    count: None,
+                },
+            ],
+            reason: Some("先卖了新到的货".into()),
+        }
+        .into(),
+        CashCategory {
+            direction: CashDirection::Expense,
+            name: "冰块".into(),
+            removed: false,
+        }
+        .into(),
     ]
 }

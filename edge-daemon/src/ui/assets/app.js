@@ -45,7 +45,8 @@ async function setLang(lang) {
   $$('[data-i18n]').forEach(el => { el.textContent = t(el.dataset.i18n); });
   $$('[data-i18n-ph]').forEach(el => { el.placeholder = t(el.dataset.i18nPh); });
   $$('.lang').forEach(b => b.classList.toggle('selected', b.dataset.lang === lang));
-  if (S.boot) { renderProducts(); renderLines(); renderPrinter(S.printer); renderWeight(); }
+  if (S.boot) { renderProducts(); renderLines(); renderPrinter(S.printer); renderWeight(); if (S.tab === 'records') loadRecords(); if (S.tab === 'report') loadCash(); if (S.tab === 'ledger') { fillLedgerFilter(); loadLedger(); } }
+  if (!$('#board').classList.contains('hidden')) loadBoard();
 }
 function renderLangs() {
   $$('.langs').forEach(box => {
@@ -89,6 +90,7 @@ async function start() {
   renderWeight(); renderPrinter(S.printer);
   connectEvents();
   showTab(S.tab);
+  if (localStorage.getItem('board') === '1') showBoard();
 }
 
 function connectEvents() {
@@ -121,8 +123,9 @@ function showTab(name) {
   $$('.tab').forEach(b => b.classList.toggle('active', b.dataset.tab === name));
   $$('.tab-body').forEach(s => s.classList.toggle('hidden', s.id !== 'tab-' + name));
   if (name === 'credit') loadCredit();
-  if (name === 'ledger') loadTickets();
-  if (name === 'report') loadReport();
+  if (name === 'ledger') { fillLedgerFilter(); loadLedger(); loadTickets(); }
+  if (name === 'report') { loadReport(); loadCash(); }
+  if (name === 'records') loadRecords();
 }
 $$('.tab').forEach(b => b.onclick = () => showTab(b.dataset.tab));
 $('#logout').onclick = async () => { await api('POST', '/api/logout'); if (S.es) S.es.close(); showLogin(); };
@@ -137,6 +140,14 @@ function renderProducts() {
     b.innerHTML = '<b></b><small></small>';
     b.querySelector('b').textContent = p.name;
     b.querySelector('small').textContent = yuan(p.price_fen) + ' ' + unitLabel(p.unit);
+    // 当日进货 at the product key: today's batch and origin.
+    const today = (S.boot.today || {})[p.name];
+    if (today) {
+      const i = document.createElement('i'); i.className = 'today';
+      i.textContent = t('today_in') + ' ' + today.batch + (today.origin ? ' · ' + today.origin : '');
+      b.appendChild(i); b.dataset.batch = today.batch;
+    }
+    if (p.plu) b.dataset.plu = p.plu;
     b.onclick = () => addProduct(p);
     box.appendChild(b);
   });
@@ -313,11 +324,14 @@ function renderRegions() {
   };
   $('#origin-p').onchange = () => {
     const p = $('#origin-p').value.slice(0, 2);
-    fillSelect($('#origin-c'), R.filter(r => p && r.code.startsWith(p) && !r.code.endsWith('0000') && r.code.endsWith('00')), t('city'));
+    let cities = R.filter(r => p && r.code.startsWith(p) && !r.code.endsWith('0000') && r.code.endsWith('00'));
+    // Hong Kong and Macao have districts straight under the region: offer those.
+    if (!cities.length) cities = R.filter(r => p && r.code.startsWith(p + '00') && !r.code.endsWith('0000'));
+    fillSelect($('#origin-c'), cities, t('city'));
     fillSelect($('#origin-d'), [], t('district')); upd();
   };
   $('#origin-c').onchange = () => {
-    const c = $('#origin-c').value.slice(0, 4);
+    const cv = $('#origin-c').value, c = cv.endsWith('00') ? cv.slice(0, 4) : '';
     fillSelect($('#origin-d'), R.filter(r => c && r.code.startsWith(c) && !r.code.endsWith('00')), t('district')); upd();
   };
   $('#origin-d').onchange = upd;
@@ -413,6 +427,247 @@ async function loadReport() {
     tb.appendChild(tr);
   });
 }
+
+// ---- 台账 ----
+function option(sel, value, text) { const o = document.createElement('option'); o.value = value; o.textContent = text; sel.appendChild(o); }
+function fillLedgerFilter() {
+  const F = $('#ledger-filter');
+  [['product', S.boot.products.map(p => p.name), 'any_product'], ['supplier', [...new Set(S.boot.suppliers.map(s => s.name).concat(S.boot.lot_suppliers || []))], 'any_supplier'],
+   ['customer', S.boot.customers.map(c => c.name), 'any_customer']].forEach(([name, items, any]) => {
+    const sel = F[name], cur = sel.value; sel.innerHTML = ''; option(sel, '', t(any));
+    items.forEach(n => option(sel, n, n)); sel.value = cur;
+  });
+}
+function ledgerQuery() {
+  const F = $('#ledger-filter'), q = new URLSearchParams();
+  ['from', 'to', 'kind', 'product', 'supplier', 'customer'].forEach(k => { if (F[k].value) q.set(k, F[k].value); });
+  return q;
+}
+function qty(grams, count) { return grams > 0 ? kg(grams) : (count > 0 ? '×' + count : ''); }
+async function loadLedger() {
+  clearErrors('#tab-ledger');
+  const r = await api('GET', '/api/ledger?' + ledgerQuery());
+  if (r.status === 422) { showErrors('#ledger-filter', r.body.errors || [], '#ledger-errors'); return; }
+  if (!r.ok) return;
+  const tb = $('#ledger-rows'); tb.innerHTML = '';
+  if (!r.body.rows.length) { const tr = document.createElement('tr'); const td = document.createElement('td'); td.colSpan = 7; td.textContent = t('ledger_empty'); tr.appendChild(td); tb.appendChild(tr); }
+  r.body.rows.forEach(x => {
+    const tr = document.createElement('tr'); tr.className = 'row-' + x.kind + (x.voided ? ' voided' : '');
+    tr.dataset.kind = x.kind; tr.dataset.seq = x.seq; tr.dataset.line = x.line; tr.dataset.product = x.product;
+    const src = x.kind === 'sale'
+      ? x.sources.map(s => (s.lot ? s.batch + ' / ' + s.supplier : t('no_purchase')) + ' ' + qty(s.grams, s.count) + (s.corrected ? ' (' + t('corrected') + ')' : '')).join('; ')
+      : x.batch + (x.origin ? ' · ' + x.origin : '') + (x.certificates.length ? ' · ' + x.certificates.join(' ') : '');
+    [x.time, t(x.kind === 'sale' ? 'kind_sale' : 'kind_purchase'), x.product, (x.party || '') + (x.phone ? ' ' + x.phone : ''), qty(x.grams, x.count), x.amount, src].forEach((v, i) => {
+      const td = document.createElement('td'); td.textContent = v; if (i === 6) td.className = 'src'; tr.appendChild(td);
+    });
+    if (x.kind === 'sale' && !x.voided && S.boot.role === 'owner') {
+      const b = document.createElement('button'); b.className = 'small fix'; b.textContent = t('correct_sources');
+      b.onclick = () => openSources(x); tr.lastChild.appendChild(b);
+    }
+    tb.appendChild(tr);
+  });
+}
+$('#ledger-search').onclick = loadLedger;
+$('#ledger-csv').onclick = () => {
+  const q = ledgerQuery(); q.set('lang', S.lang);
+  const url = '/api/ledger.csv?' + q;
+  $('#ledger-csv').dataset.href = url;
+  const a = document.createElement('a'); a.href = url; a.download = 'ledger.csv'; document.body.appendChild(a); a.click(); a.remove();
+};
+async function openSources(x) {
+  const r = await api('GET', '/api/ledger/sale/' + x.seq + '/' + x.line); if (!r.ok) return;
+  const P = $('#sources-panel'); P.classList.remove('hidden'); P.dataset.seq = x.seq; P.dataset.line = x.line;
+  const weighed = r.body.grams > 0; P.dataset.weighed = weighed ? '1' : '0';
+  $('#sources-what').textContent = r.body.product + ' ' + qty(r.body.grams, r.body.count);
+  const box = $('#sources-lots'); box.innerHTML = ''; clearErrors('#sources-panel');
+  const now = {}; r.body.sources.forEach(s => { now[s.lot] = weighed ? kg(s.grams) : String(s.count); });
+  r.body.lots.forEach(l => {
+    const row = document.createElement('label'); row.className = 'lot'; row.dataset.lot = l.lot;
+    const sp = document.createElement('span');
+    sp.textContent = l.day + ' ' + l.batch + ' / ' + l.supplier + ' · ' + t('left') + ' ' + qty(l.left_grams, l.left_count);
+    const inp = document.createElement('input'); inp.inputMode = 'decimal'; inp.value = now[l.lot] || ''; inp.placeholder = weighed ? 'kg' : '×';
+    row.appendChild(sp); row.appendChild(inp); box.appendChild(row);
+  });
+}
+$('#sources-cancel').onclick = () => $('#sources-panel').classList.add('hidden');
+$('#sources-save').onclick = async () => {
+  const P = $('#sources-panel'); clearErrors('#sources-panel');
+  const weighed = P.dataset.weighed === '1';
+  const shares = $$('#sources-lots .lot').map(l => ({ lot: parseInt(l.dataset.lot, 10), v: $('input', l).value.trim() })).filter(s => s.v)
+    .map(s => weighed ? { lot: s.lot, kg: s.v } : { lot: s.lot, count: parseInt(s.v, 10) });
+  const r = await api('POST', '/api/ledger/attribution', { sale_seq: parseInt(P.dataset.seq, 10), line: parseInt(P.dataset.line, 10), shares, reason: $('#sources-reason').value });
+  if (r.status === 422) { showErrors('#sources-panel', r.body.errors || [], '#sources-errors'); return; }
+  if (r.ok) { P.classList.add('hidden'); loadLedger(); }
+};
+
+// ---- 收支 ----
+S.dir = 'expense';
+async function loadCash() {
+  const [c, s] = await Promise.all([api('GET', '/api/cash/categories'), api('GET', '/api/cash/summary' + ($('#cash-day').value ? '?day=' + $('#cash-day').value : ''))]);
+  if (c.ok) { S.cats = c.body; renderCats(); }
+  if (s.ok) renderSummary(s.body);
+}
+function renderCats() {
+  const box = $('#cash-cats'); const cur = box.dataset.value; box.innerHTML = '';
+  (S.cats[S.dir] || []).forEach(name => {
+    const b = document.createElement('button'); b.type = 'button'; b.className = 'cat' + (name === cur ? ' selected' : ''); b.dataset.cat = name; b.textContent = name;
+    b.onclick = () => { box.dataset.value = name; renderCats(); };
+    box.appendChild(b);
+  });
+}
+$$('.dir').forEach(b => b.onclick = () => { S.dir = b.dataset.dir; $$('.dir').forEach(x => x.classList.toggle('selected', x === b)); $('#cash-cats').dataset.value = ''; renderCats(); });
+function renderSummary(d) {
+  $('#summary-day').textContent = d.day; $('#sum-income').textContent = d.income; $('#sum-expense').textContent = d.expense; $('#sum-net').textContent = d.net;
+  const rows = (sel, list, label) => {
+    const tb = $(sel); tb.innerHTML = '';
+    list.forEach(x => {
+      const tr = document.createElement('tr'); tr.dataset.dir = x.direction; tr.dataset.key = x.key; tr.dataset.fen = x.fen;
+      [t(x.direction), label(x.key), x.n, x.amount].forEach(v => { const td = document.createElement('td'); td.textContent = v; tr.appendChild(td); });
+      tb.appendChild(tr);
+    });
+  };
+  rows('#sum-category', d.by_category, k => k);
+  rows('#sum-payment', d.by_payment, k => t(payKey(k)));
+}
+function payKey(p) { return { cash: 'pay_cash', wechat_pay: 'pay_wechat', alipay: 'pay_alipay', credit: 'pay_credit' }[p] || 'pay_other'; }
+$('#add-category').onclick = async () => {
+  clearErrors('#cash-form');
+  const r = await api('POST', '/api/cash/category', { direction: S.dir, name: $('#new-category').value });
+  if (r.status === 422) { showErrors('#cash-form', r.body.errors || [], '#cash-msg'); return; }
+  if (r.ok) { $('#new-category').value = ''; $('#cash-cats').dataset.value = r.body.name; loadCash(); }
+};
+$('#cash-save').onclick = async () => {
+  clearErrors('#cash-form'); const F = $('#cash-form');
+  const r = await api('POST', '/api/cash', { direction: S.dir, category: $('#cash-cats').dataset.value || '', amount: F.amount.value, payment: F.payment.value, note: F.note.value });
+  if (r.status === 422) { showErrors('#cash-form', r.body.errors || [], '#cash-msg'); return; }
+  if (!r.ok) { $('#cash-msg').textContent = t(r.body.error || 'err_store'); return; }
+  sayKey('#cash-msg', 'saved'); $('#cash-msg').dataset.seq = r.body.seq; F.amount.value = ''; F.note.value = ''; loadCash();
+};
+$('#cash-day').onchange = loadCash;
+
+// ---- 资料 ----
+S.sub = 'products';
+$$('.sub').forEach(b => b.onclick = () => { S.sub = b.dataset.sub; loadRecords(); });
+async function loadRecords() {
+  if (S.sub === 'staff' && S.boot.role !== 'owner') S.sub = 'products';
+  $$('.sub').forEach(b => b.classList.toggle('selected', b.dataset.sub === S.sub));
+  $$('.rec').forEach(r => r.classList.toggle('hidden', r.id !== 'rec-' + S.sub));
+  if (S.sub === 'products') loadProducts();
+  else if (S.sub === 'staff') loadStaff();
+  else loadPartners();
+}
+function cellRow(tb, cells, onEdit) {
+  const tr = document.createElement('tr');
+  cells.forEach(v => { const td = document.createElement('td'); td.textContent = v; tr.appendChild(td); });
+  const td = document.createElement('td');
+  if (onEdit) { const b = document.createElement('button'); b.className = 'small edit'; b.textContent = t('edit'); b.onclick = onEdit; td.appendChild(b); }
+  tr.appendChild(td); tb.appendChild(tr); return tr;
+}
+async function loadProducts() {
+  const r = await api('GET', '/api/products'); if (!r.ok) return;
+  S.boot.products = r.body.products; renderProducts(); renderSuppliers();
+  const sel = $('#product-form').code; const cur = sel.value; sel.innerHTML = ''; option(sel, '', '—');
+  r.body.categories.forEach(([c, n]) => option(sel, c, c + ' ' + n));
+  r.body.library.forEach(i => option(sel, i.code, i.code + ' ' + i.name));
+  sel.value = cur; S.library = r.body.library;
+  const tb = $('#product-rows'); tb.innerHTML = '';
+  r.body.products.forEach(p => {
+    const today = (S.boot.today || {})[p.name];
+    const lib = p.code ? (r.body.library.find(i => i.code === p.code) || {}).name || (r.body.categories.find(c => c[0] === p.code) || [])[1] || '' : '';
+    const tr = cellRow(tb, [p.name, p.code ? p.code + ' ' + lib : '', yuan(p.price_fen) + ' ' + unitLabel(p.unit), p.plu || '', today ? today.batch + (today.origin ? ' · ' + today.origin : '') : ''],
+      S.boot.role === 'owner' ? () => editProduct(p) : null);
+    tr.dataset.product = p.name; tr.dataset.plu = p.plu || '';
+  });
+}
+function editProduct(p) {
+  const F = $('#product-form'); clearErrors('#tab-records');
+  F.id.value = p.id; F.name.value = p.name; F.code.value = p.code || ''; F.price.value = yuan(p.price_fen); F.unit.value = p.unit; F.plu.value = p.plu || '';
+}
+$('#product-form').code.onchange = () => {
+  const F = $('#product-form'); const it = (S.library || []).find(i => i.code === F.code.value);
+  if (it && !F.name.value) { F.name.value = it.name; F.unit.value = it.unit; }
+};
+$('#product-new').onclick = () => { $('#product-form').reset(); $('#product-form').id.value = ''; clearErrors('#tab-records'); };
+$('#product-save').onclick = async () => {
+  const F = $('#product-form'); clearErrors('#tab-records');
+  const r = await api('POST', '/api/products', { id: F.id.value || null, name: F.name.value, code: F.code.value || null, price: F.price.value, unit: F.unit.value, plu: F.plu.value || null });
+  if (r.status === 422) { showErrors('#product-form', r.body.errors || [], '#rec-msg'); return; }
+  if (r.ok) { sayKey('#rec-msg', 'saved'); F.reset(); F.id.value = ''; loadProducts(); }
+};
+$('#push-scale').onclick = async () => {
+  clearErrors('#tab-records'); const m = $('#scale-msg'); m.textContent = '';
+  const r = await api('POST', '/api/scale/push');
+  if (r.status === 422) { showErrors('#rec-products', (r.body.errors || []).map(e => Object.assign({}, e, { field: e.field === 'plu' ? 'plu-push' : e.field })), '#plu-errors'); return; }
+  if (r.ok) { m.className = 'msg ok'; m.dataset.sent = r.body.sent; m.textContent = t('pushed_scale', r.body.sent); }
+};
+async function loadPartners() {
+  const r = await api('GET', '/api/partners'); if (!r.ok) return;
+  ['supplier', 'customer'].forEach(role => {
+    const tb = $('#' + role + '-rows'); tb.innerHTML = '';
+    r.body.partners.filter(p => p.role === role).forEach(p => {
+      const tr = cellRow(tb, [p.name, p.phone || ''], () => { const F = $('.partner-form[data-role=' + role + ']'); F.id.value = p.id; F.name.value = p.name; F.phone.value = p.phone || ''; });
+      tr.dataset.name = p.name;
+    });
+  });
+}
+$$('.partner-form').forEach(F => {
+  $('.partner-new', F).onclick = () => { F.reset(); F.id.value = ''; };
+  $('.partner-save', F).onclick = async () => {
+    clearErrors('#tab-records');
+    const role = F.dataset.role;
+    const r = await api('POST', '/api/' + role + 's', { id: F.id.value || null, name: F.name.value, phone: F.phone.value || null });
+    if (r.status === 422) { showErrors('.partner-form[data-role=' + role + ']', r.body.errors || [], '#rec-msg'); return; }
+    if (r.ok) {
+      const list = role === 'supplier' ? S.boot.suppliers : S.boot.customers;
+      const i = list.findIndex(x => x.id === r.body.id); if (i >= 0) list[i] = r.body; else list.push(r.body);
+      renderCustomers(); renderSuppliers(); sayKey('#rec-msg', 'saved'); F.reset(); F.id.value = ''; loadPartners();
+    }
+  };
+});
+async function loadStaff() {
+  const r = await api('GET', '/api/staff'); if (!r.ok) return;
+  const tb = $('#staff-rows'); tb.innerHTML = '';
+  r.body.staff.forEach(u => {
+    const tr = cellRow(tb, [u.name, t('role_' + (u.role === 'owner' ? 'owner' : 'staff')) + (u.config ? ' · ' + t('in_config') : '')],
+      u.config ? null : () => { const F = $('#staff-form'); F.id.value = u.id; F.name.value = u.name; F.role.value = u.role; F.pin.value = ''; });
+    tr.dataset.name = u.name;
+  });
+}
+$('#staff-new').onclick = () => { $('#staff-form').reset(); $('#staff-form').id.value = ''; };
+$('#staff-save').onclick = async () => {
+  const F = $('#staff-form'); clearErrors('#tab-records');
+  const r = await api('POST', '/api/staff', { id: F.id.value || null, name: F.name.value, role: F.role.value, pin: F.pin.value || null });
+  if (r.status === 422) { showErrors('#staff-form', r.body.errors || [], '#rec-msg'); return; }
+  if (r.ok) { sayKey('#rec-msg', 'saved'); F.reset(); F.id.value = ''; loadStaff(); }
+};
+
+// ---- 抽检公示: customer-facing; only the owner's PIN leaves it ----
+async function loadBoard() {
+  const r = await api('GET', '/api/inspections'); if (!r.ok) return;
+  $('#board-stall').textContent = S.boot ? S.boot.stall.market + ' ' + (S.boot.stall.no || '') + ' ' + S.boot.stall.name : '';
+  const tb = $('#board-rows'); tb.innerHTML = '';
+  $('#board-empty').classList.toggle('hidden', r.body.results.length > 0);
+  r.body.results.forEach(x => {
+    const tr = document.createElement('tr'); tr.className = x.result; tr.dataset.sample = x.sample_no;
+    [x.tested_day || '', x.product, x.items.map(i => i.item + (i.value ? ' ' + i.value : '')).join('、'), x.org || ''].forEach(v => { const td = document.createElement('td'); td.textContent = v; tr.appendChild(td); });
+    const td = document.createElement('td'); td.className = 'verdict'; td.textContent = t('result_' + (x.result === 'fail' ? 'fail' : 'pass')); tr.appendChild(td);
+    tb.appendChild(tr);
+  });
+}
+function showBoard() { localStorage.setItem('board', '1'); $('#board').classList.remove('hidden'); $('#board-pin').classList.add('hidden'); loadBoard(); }
+$('#board-open').onclick = showBoard;
+let bpin = '';
+$('#board-exit').onclick = () => { bpin = ''; $('#board-dots').textContent = '\u00a0'; $('#board-pin-error').textContent = ''; $('#board-pin').classList.remove('hidden'); };
+$$('.bkey').forEach(k => k.onclick = async () => {
+  const v = k.dataset.key;
+  if (v === 'cancel') { $('#board-pin').classList.add('hidden'); bpin = ''; }
+  else if (v === 'ok') {
+    const r = await api('POST', '/api/board/exit', { pin: bpin }); bpin = '';
+    if (r.ok) { localStorage.removeItem('board'); $('#board').classList.add('hidden'); }
+    else $('#board-pin-error').textContent = t('err_pin');
+  } else if (bpin.length < 8) bpin += v;
+  $('#board-dots').textContent = '●'.repeat(bpin.length) || '\u00a0';
+});
 
 renderLangs();
 setLang(S.lang).then(start);
