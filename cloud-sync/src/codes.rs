@@ -25,7 +25,7 @@
 use crate::store::{CodeDisabledInfo, ProductCodeView, StoreError, StoreResult};
 use trace_core::event::{CodeRange, CodeTemplateSaved, ProductRecord, ProductionBatch};
 use trace_core::product_code::{
-    CodeKey, DecodedCode, Day, Gtin, ProductCodec, ScannedCode, Template,
+    CodeKey, Day, DecodedCode, Gtin, ProductCodec, ScannedCode, Template,
 };
 use trace_core::{DeviceId, Event};
 

@@ -5,10 +5,10 @@
 //! sale and purchase entries, sealed exactly as a box seals them.
 
 use crate::store::DeviceRecord;
+use trace_core::event::CodeLevel;
 use trace_core::event::{
     Certificate, CertificateKind, PaymentMethod, PriceUnit, Purchase, SaleLine, SaleTicket, Void,
 };
-use trace_core::event::CodeLevel;
 use trace_core::product_code::{CipherKind, CodeKey, Field, Output, ProductCodec, Template};
 use trace_core::{DeviceId, Digest, Entry, EntryDraft, Event, Fen, Grams, HashAlg, Timestamp};
 use ulid::Ulid;

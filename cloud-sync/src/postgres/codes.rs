@@ -29,7 +29,17 @@ pub(super) struct CodeRows {
     t_reason: Vec<Option<String>>,
     /// batch → (seq, product, gtin, product_code, produced_on, expires_on)
     #[allow(clippy::type_complexity)]
-    batches: BTreeMap<String, (i64, String, Option<String>, Option<String>, String, Option<String>)>,
+    batches: BTreeMap<
+        String,
+        (
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            Option<String>,
+        ),
+    >,
     /// product_id → (seq, name, gtin)
     products: BTreeMap<String, (i64, String, Option<String>)>,
 }
@@ -213,8 +223,12 @@ impl CodeRows {
             .await?;
         }
         if !self.products.is_empty() {
-            let (mut ids, mut names, mut gtins, mut seqs) =
-                (Vec::<&str>::new(), Vec::<&str>::new(), Vec::new(), Vec::new());
+            let (mut ids, mut names, mut gtins, mut seqs) = (
+                Vec::<&str>::new(),
+                Vec::<&str>::new(),
+                Vec::new(),
+                Vec::new(),
+            );
             for (id, (seq, name, gtin)) in &self.products {
                 ids.push(id);
                 names.push(name);

@@ -22,14 +22,14 @@ mod read;
 mod write;
 
 use crate::store::{
-    Alert, CloudStore, DeviceRecord, DeviceStatus, IngestOutcome, ProductCodeView,
-    QuarantineInfo, ReleaseOutcome, StoreError, StoreResult, StoreStats, TicketView,
+    Alert, CloudStore, DeviceRecord, DeviceStatus, IngestOutcome, ProductCodeView, QuarantineInfo,
+    ReleaseOutcome, StoreError, StoreResult, StoreStats, TicketView,
 };
-use trace_core::product_code::ScannedCode;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
+use trace_core::product_code::ScannedCode;
 use trace_core::{DeviceId, Entry, HashAlg};
 
 /// Where and how to connect.

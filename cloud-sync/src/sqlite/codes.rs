@@ -192,9 +192,8 @@ fn serial_facts(conn: &Connection, d: &Decoded) -> StoreResult<Option<SerialFact
         None => None,
     };
     let (gtin, product_code) = codes::template_product(&d.template);
-    let mut by_id = conn.prepare_cached(
-        "SELECT name FROM products WHERE dev = ?1 AND product_id = ?2",
-    )?;
+    let mut by_id =
+        conn.prepare_cached("SELECT name FROM products WHERE dev = ?1 AND product_id = ?2")?;
     let mut name: Option<String> = None;
     for id in [batch.as_ref().map(|b| b.product.clone()), product_code]
         .into_iter()

@@ -16,10 +16,9 @@ mod read;
 mod write;
 
 use crate::store::{
-    Alert, CloudStore, DeviceRecord, DeviceStatus, IngestOutcome, ProductCodeView,
-    QuarantineInfo, ReleaseOutcome, StoreError, StoreResult, StoreStats, TicketView,
+    Alert, CloudStore, DeviceRecord, DeviceStatus, IngestOutcome, ProductCodeView, QuarantineInfo,
+    ReleaseOutcome, StoreError, StoreResult, StoreStats, TicketView,
 };
-use trace_core::product_code::ScannedCode;
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 use std::collections::HashMap;
@@ -28,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use tokio::sync::{Semaphore, mpsc, oneshot};
+use trace_core::product_code::ScannedCode;
 use trace_core::{DeviceId, Entry, HashAlg};
 
 /// The schema, in order. Released migrations are never edited: add a new one.

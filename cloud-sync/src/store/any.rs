@@ -5,8 +5,8 @@
 //! hold "the store" without being generic over it. The match costs nothing next to a query.
 
 use super::{
-    Alert, CloudStore, DeviceRecord, DeviceStatus, IngestOutcome, ProductCodeView,
-    QuarantineInfo, ReleaseOutcome, StoreError, StoreResult, StoreStats, TicketView,
+    Alert, CloudStore, DeviceRecord, DeviceStatus, IngestOutcome, ProductCodeView, QuarantineInfo,
+    ReleaseOutcome, StoreError, StoreResult, StoreStats, TicketView,
 };
 use crate::postgres::{PgConfig, PgStore, redact_url};
 use crate::sqlite::{SqliteConfig, SqliteStore};

@@ -28,12 +28,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use i18n::Lang;
-use views::Form;
 use serde::Deserialize;
 use std::sync::Arc;
 use trace_core::TicketCode;
 use trace_core::product_code::{ScanError, ScannedCode};
 use trace_core::ticket::TicketCodeError;
+use views::Form;
 
 pub(crate) const CSS: &str = include_str!("../../templates/style.css");
 
@@ -229,7 +229,7 @@ fn product_typo(lang: Lang, path: &str, typed: &str) -> Response {
             lang,
             Form::Product,
             path,
-            m.typo_title,
+            m.code_typo_title,
             m.code_typo_body,
             typed,
         ),

@@ -139,13 +139,27 @@ pub async fn product_codes<B: Backend>(b: &B) {
         .expect("code 0 resolves");
     assert_eq!(v.device, d1);
     assert_eq!(v.entity, r1.entity);
-    assert_eq!((v.template.as_str(), v.level), ("milk-unit", CodeLevel::Unit));
+    assert_eq!(
+        (v.template.as_str(), v.level),
+        ("milk-unit", CodeLevel::Unit)
+    );
     assert_eq!(v.gtin.as_deref(), Some("06901234567892"));
     assert_eq!(v.product_name.as_deref(), Some("鲜牛奶 250ml"));
     assert_eq!(v.batch.as_deref(), Some("B7"));
-    assert_eq!(v.production_date, Day::parse("2026-11-22").ok(), "from the code");
-    assert_eq!(v.expiry_date, Day::parse("2026-12-06").ok(), "from the batch");
-    assert_eq!((v.serial, v.allocated_seq, v.disabled.clone()), (0, 3, None));
+    assert_eq!(
+        v.production_date,
+        Day::parse("2026-11-22").ok(),
+        "from the code"
+    );
+    assert_eq!(
+        v.expiry_date,
+        Day::parse("2026-12-06").ok(),
+        "from the batch"
+    );
+    assert_eq!(
+        (v.serial, v.allocated_seq, v.disabled.clone()),
+        (0, 3, None)
+    );
     assert_eq!(v.token, scan(&code0).token);
 
     // Typed by hand, lower case with spaces: the same code.
@@ -227,7 +241,11 @@ pub async fn product_codes<B: Backend>(b: &B) {
         .unwrap()
         .code_for(0)
         .unwrap();
-    let v = s.product_code(&scan(&code_b)).await.unwrap().expect("box 2");
+    let v = s
+        .product_code(&scan(&code_b))
+        .await
+        .unwrap()
+        .expect("box 2");
     assert_eq!(
         (&v.device, v.batch.as_deref(), v.product_name.clone()),
         (&d2, Some("L2-1"), None)
@@ -262,7 +280,11 @@ pub async fn product_codes<B: Backend>(b: &B) {
     assert_eq!((o.stored, o.quarantined), (1, 0));
     let s = b.reopen(s).await;
     let code3 = codes.code_for(3).unwrap();
-    let v = s.product_code(&scan(&code3)).await.unwrap().expect("resolves");
+    let v = s
+        .product_code(&scan(&code3))
+        .await
+        .unwrap()
+        .expect("resolves");
     assert_eq!(v.disabled, None, "enabled again");
     assert_eq!(
         s.product_code(&scan(&code_b))
