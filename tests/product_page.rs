@@ -272,6 +272,14 @@ async fn product_codes_minted_on_a_box_resolve_on_the_public_page() {
     let units = codes::allocate(&mut ledger, "milk-250-unit", Some("B20261122"), 20).unwrap();
     assert_eq!(units.range, CodeRange { first: 0, last: 19 });
     codes::allocate(&mut ledger, "milk-250-case", Some("B20261122"), 2).unwrap();
+    // A pallet template with nothing but the GTIN outside the token: `/01/{gtin}/21/{token}`.
+    let mut pallet = case_template(&addr.to_string());
+    pallet.id = "milk-250-pallet".into();
+    pallet.number = 5;
+    pallet.level = CodeLevel::Pallet;
+    pallet.fields = Vec::new();
+    codes::save_template(&mut ledger, pallet).unwrap();
+    codes::allocate(&mut ledger, "milk-250-pallet", Some("B20261122"), 1).unwrap();
     let unit_codes = codes::batch_encoder(
         &ledger,
         &secret,
@@ -341,6 +349,15 @@ async fn product_codes_minted_on_a_box_resolve_on_the_public_page() {
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("箱碼") && page.contains("2026-12-06") && page.contains("生產企業"));
     assert!(page.contains("?17=261206&#38;lang=en"), "{page}");
+    let pallet = codes::batch_encoder(&ledger, &secret, "milk-250-pallet", &CodeVars::default())
+        .unwrap()
+        .code_for(0)
+        .unwrap();
+    let pp = path_of(&pallet);
+    assert!(pp.starts_with("/01/16901234567899/21/FS01"), "{pp}");
+    let (status, page) = http_get(addr, &pp).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("托盘码") && page.contains("B20261122") && page.contains("2026-12-06"));
     // Without its AI 17 the link does not identify the case: not found.
     let (status, _) = http_get(addr, pc.split('?').next().unwrap()).await;
     assert_eq!(status, 404);
@@ -421,14 +438,14 @@ async fn product_codes_minted_on_a_box_resolve_on_the_public_page() {
     let (status, page) = http_get(addr, &format!("/c/{}", token.to_lowercase())).await;
     assert_eq!(status, 200, "{page}");
 
-    // Eight pages found above, more from the screenshots; the 404s and the typo not counted.
+    // Nine pages found above, more from the screenshots; the 404s and the typo not counted.
     let (_, m) = http_get(addr, "/metrics").await;
     let found: u64 = m
         .lines()
         .find_map(|l| l.strip_prefix("baytrace_product_pages_total "))
         .and_then(|v| v.parse().ok())
         .expect("counter listed");
-    assert!((8..=11).contains(&found), "{found}");
+    assert!((9..=12).contains(&found), "{found}");
 
     // The box still resolves the same codes the same way (one truth, two places).
     let dirn = codes::CodeDirectory::new(device.clone(), secret);

@@ -9,6 +9,16 @@ use std::collections::BTreeMap;
 use trace_core::product_code::ScannedCode;
 use trace_core::{DeviceId, Event};
 
+/// A `production_batches` row besides its key.
+struct BatchValues {
+    seq: i64,
+    product: String,
+    gtin: Option<String>,
+    product_code: Option<String>,
+    produced_on: String,
+    expires_on: Option<String>,
+}
+
 /// One batch's product-code rows, column by column. Upserted tables keep one row per key (the
 /// highest seq, entries being added in seq order): `ON CONFLICT DO UPDATE` cannot touch one
 /// row twice in a statement.
@@ -27,19 +37,7 @@ pub(super) struct CodeRows {
     t_seq: Vec<i64>,
     t_disabled: Vec<bool>,
     t_reason: Vec<Option<String>>,
-    /// batch → (seq, product, gtin, product_code, produced_on, expires_on)
-    #[allow(clippy::type_complexity)]
-    batches: BTreeMap<
-        String,
-        (
-            i64,
-            String,
-            Option<String>,
-            Option<String>,
-            String,
-            Option<String>,
-        ),
-    >,
+    batches: BTreeMap<String, BatchValues>,
     /// product_id → (seq, name, gtin)
     products: BTreeMap<String, (i64, String, Option<String>)>,
 }
@@ -92,7 +90,14 @@ impl CodeRows {
                 } => {
                     self.batches.insert(
                         batch,
-                        (seq, product, gtin, product_code, produced_on, expires_on),
+                        BatchValues {
+                            seq,
+                            product,
+                            gtin,
+                            product_code,
+                            produced_on,
+                            expires_on,
+                        },
                     );
                 }
                 CodeRow::Product {
@@ -183,23 +188,21 @@ impl CodeRows {
             .await?;
         }
         if !self.batches.is_empty() {
-            let mut cols: (
-                Vec<&str>,
-                Vec<&str>,
-                Vec<Option<&str>>,
-                Vec<Option<&str>>,
-                Vec<&str>,
-                Vec<Option<&str>>,
-                Vec<i64>,
-            ) = Default::default();
-            for (batch, (seq, product, gtin, code, produced, expires)) in &self.batches {
-                cols.0.push(batch);
-                cols.1.push(product);
-                cols.2.push(gtin.as_deref());
-                cols.3.push(code.as_deref());
-                cols.4.push(produced);
-                cols.5.push(expires.as_deref());
-                cols.6.push(*seq);
+            let (mut keys, mut products, mut produced, mut seqs) = (
+                Vec::<&str>::new(),
+                Vec::<&str>::new(),
+                Vec::<&str>::new(),
+                Vec::new(),
+            );
+            let (mut gtins, mut codes, mut expires) = (Vec::new(), Vec::new(), Vec::new());
+            for (batch, b) in &self.batches {
+                keys.push(batch.as_str());
+                products.push(&b.product);
+                gtins.push(b.gtin.as_deref());
+                codes.push(b.product_code.as_deref());
+                produced.push(&b.produced_on);
+                expires.push(b.expires_on.as_deref());
+                seqs.push(b.seq);
             }
             let stmt = tx
                 .prepare_cached(
@@ -217,7 +220,7 @@ impl CodeRows {
             tx.execute(
                 &stmt,
                 &[
-                    &dev, &cols.0, &cols.1, &cols.2, &cols.3, &cols.4, &cols.5, &cols.6,
+                    &dev, &keys, &products, &gtins, &codes, &produced, &expires, &seqs,
                 ],
             )
             .await?;
