@@ -271,3 +271,18 @@ pub(crate) fn trace(
 pub(crate) fn shanghai_time(at: Timestamp) -> String {
     trace_core::time::gba_minutes(at)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_group_by_four_and_language_links_keep_a_query() {
+        assert_eq!(grouped("FS0103MX3WFWTDARTR"), "FS01 03MX 3WFW TDAR TR");
+        assert_eq!(grouped("ABCD"), "ABCD");
+        let l = langs(Lang::En, "/01/06901234567892/21/X?17=261206");
+        assert_eq!(l[0].href, "/01/06901234567892/21/X?17=261206&lang=zh-CN");
+        assert!(l[2].current);
+        assert_eq!(langs(Lang::ZhCn, "/c/X")[1].href, "/c/X?lang=zh-HK");
+    }
+}
