@@ -5,6 +5,7 @@
 //!
 //! This crate is built in layers so each can be tested alone:
 //! - [`ingest`]: the backend-neutral rules that decide each entry's fate (pure);
+//! - [`codes`]: product codes on the public page: projection rows and decoding (pure);
 //! - [`ranges`]: contiguous high-water mark and missing ranges per device (pure);
 //! - [`store`]: the [`store::CloudStore`] trait the MQTT loop and the views call;
 //! - [`sqlite`]: the default backend (one file, one writer thread, pooled readers);
@@ -17,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod broker;
+pub mod codes;
 pub mod config;
 pub mod ingest;
 pub mod postgres;

@@ -5,9 +5,11 @@
 //! sale and purchase entries, sealed exactly as a box seals them.
 
 use crate::store::DeviceRecord;
+use trace_core::event::CodeLevel;
 use trace_core::event::{
     Certificate, CertificateKind, PaymentMethod, PriceUnit, Purchase, SaleLine, SaleTicket, Void,
 };
+use trace_core::product_code::{CipherKind, CodeKey, Field, Output, ProductCodec, Template};
 use trace_core::{DeviceId, Digest, Entry, EntryDraft, Event, Fen, Grams, HashAlg, Timestamp};
 use ulid::Ulid;
 
@@ -189,4 +191,37 @@ pub fn minted_stall_chain(
         })
         .collect();
     seal_chain(device, alg, drafts)
+}
+
+/// An entry draft of any event, at the testkit's clock for `n`.
+pub fn event_draft(n: u64, event: Event) -> EntryDraft {
+    draft(n, event)
+}
+
+/// A unit-code template of issuer `GZ0A` (issue 6) in the public-URL form: the production
+/// date is encrypted in the code, the batch comes from the allocation. 1,000 serials, 16
+/// symbols.
+pub fn code_template(id: &str, number: u16) -> Template {
+    Template {
+        id: id.to_owned(),
+        issuer: "GZ0A".into(),
+        number,
+        level: CodeLevel::Unit,
+        gtin: Some("6901234567892".into()),
+        product_code: None,
+        fields: vec![Field::ProductionDate { encrypted: true }],
+        serial_capacity: 1_000,
+        code_length: 16,
+        cipher: CipherKind::Aes,
+        output: Output::Url {
+            base: "https://trace.example".into(),
+        },
+    }
+}
+
+/// The codec a box registered as `rec` encodes `t`'s codes with (its key derived from the
+/// box's code key, as on the box).
+pub fn product_codec(rec: &DeviceRecord, t: &Template) -> ProductCodec {
+    let key = CodeKey::derive(&rec.code_key, &t.issuer, t.number);
+    ProductCodec::new(t.clone(), &key).expect("valid template")
 }

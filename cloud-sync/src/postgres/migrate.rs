@@ -10,7 +10,14 @@ use crate::store::{StoreError, StoreResult};
 use trace_core::Timestamp;
 
 /// (version, name, SQL), ascending.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("migrations/0001_init.sql")),
+    (
+        2,
+        "product_codes",
+        include_str!("migrations/0002_product_codes.sql"),
+    ),
+];
 
 /// Any constant shared by all instances: "baytrace" in ASCII.
 const LOCK_KEY: i64 = 0x6261_7974_7261_6365;

@@ -16,18 +16,20 @@
 //! `schema_version` table); `PgConfig::schema` puts the tables in a schema of their own (one per
 //! tenant, or per test).
 
+mod codes;
 mod migrate;
 mod read;
 mod write;
 
 use crate::store::{
-    Alert, CloudStore, DeviceRecord, DeviceStatus, IngestOutcome, QuarantineInfo, ReleaseOutcome,
-    StoreError, StoreResult, StoreStats, TicketView,
+    Alert, CloudStore, DeviceRecord, DeviceStatus, IngestOutcome, ProductCodeView, QuarantineInfo,
+    ReleaseOutcome, StoreError, StoreResult, StoreStats, TicketView,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
+use trace_core::product_code::ScannedCode;
 use trace_core::{DeviceId, Entry, HashAlg};
 
 /// Where and how to connect.
@@ -184,6 +186,10 @@ impl CloudStore for PgStore {
 
     async fn ticket(&self, code: &str) -> StoreResult<Option<TicketView>> {
         read::ticket(&*self.client().await?, code).await
+    }
+
+    async fn product_code(&self, code: &ScannedCode) -> StoreResult<Option<ProductCodeView>> {
+        codes::product_code(&*self.client().await?, code).await
     }
 
     async fn entries(

@@ -202,6 +202,7 @@ struct Rows {
     v_seq: Vec<i64>,
     v_target: Vec<i64>,
     v_reason: Vec<String>,
+    codes: super::codes::CodeRows,
 }
 
 impl Rows {
@@ -215,6 +216,7 @@ impl Rows {
         self.e_event.push(event.to_owned());
         self.e_prev.push(e.prev_hash.0.to_vec());
         self.e_hash.push(e.hash.0.to_vec());
+        self.codes.add(seq, &e.event);
         #[allow(unreachable_patterns)] // the vocabulary grows; new kinds have no projection yet
         match &e.event {
             Event::SaleTicket(t) => {
@@ -484,6 +486,7 @@ async fn write_rows(tx: &Transaction<'_>, dev: i64, r: &Rows, now: i64) -> Store
         tx.execute(&stmt, &[&dev, &r.v_seq, &r.v_target, &r.v_reason])
             .await?;
     }
+    r.codes.write(tx, dev).await?;
     let mut aside = 0i64;
     if !r.q_seq.is_empty() {
         let stmt = tx

@@ -24,6 +24,8 @@ pub struct Metrics {
     pub state_messages: AtomicU64,
     pub mqtt_connections: AtomicU64,
     pub trace_pages: AtomicU64,
+    /// Product-code pages that found their code (disabled ones included).
+    pub product_pages: AtomicU64,
     refusals: Mutex<BTreeMap<&'static str, u64>>,
     /// The latest retained `state` of each box: its own view of its backlog.
     states: Mutex<HashMap<DeviceId, DeviceState>>,
@@ -69,7 +71,7 @@ impl Metrics {
     pub fn render(&self, stats: &StoreStats, devices: &[DeviceStatus]) -> String {
         let mut out = String::with_capacity(4096);
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        let counters: [(&str, &str, u64); 10] = [
+        let counters: [(&str, &str, u64); 11] = [
             (
                 "up_messages_total",
                 "MQTT up messages received",
@@ -119,6 +121,11 @@ impl Metrics {
                 "trace_pages_total",
                 "trace pages served",
                 get(&self.trace_pages),
+            ),
+            (
+                "product_pages_total",
+                "product code pages served",
+                get(&self.product_pages),
             ),
         ];
         for (name, help, v) in counters {

@@ -11,12 +11,13 @@
 //! commit and the box then forgets it may need re-sending; `NORMAL` could lose the last commits
 //! on power loss.
 
+mod codes;
 mod read;
 mod write;
 
 use crate::store::{
-    Alert, CloudStore, DeviceRecord, DeviceStatus, IngestOutcome, QuarantineInfo, ReleaseOutcome,
-    StoreError, StoreResult, StoreStats, TicketView,
+    Alert, CloudStore, DeviceRecord, DeviceStatus, IngestOutcome, ProductCodeView, QuarantineInfo,
+    ReleaseOutcome, StoreError, StoreResult, StoreStats, TicketView,
 };
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use tokio::sync::{Semaphore, mpsc, oneshot};
+use trace_core::product_code::ScannedCode;
 use trace_core::{DeviceId, Entry, HashAlg};
 
 /// The schema, in order. Released migrations are never edited: add a new one.
@@ -34,6 +36,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("migrations/0001_init.sql")),
         M::up(include_str!("migrations/0002_device_place.sql")),
         M::up(include_str!("migrations/0003_quarantine_released.sql")),
+        M::up(include_str!("migrations/0004_product_codes.sql")),
     ])
 }
 
@@ -307,6 +310,11 @@ impl CloudStore for SqliteStore {
     async fn ticket(&self, code: &str) -> StoreResult<Option<TicketView>> {
         let code = code.to_string();
         self.read(move |c| read::ticket(c, &code)).await
+    }
+
+    async fn product_code(&self, code: &ScannedCode) -> StoreResult<Option<ProductCodeView>> {
+        let code = code.clone();
+        self.read(move |c| codes::product_code(c, &code)).await
     }
 
     async fn entries(

@@ -310,6 +310,7 @@ enum Projected {
 /// Projections for the views, written with the entry.
 fn project(tx: &Connection, dev: i64, e: &Entry, now: i64) -> StoreResult<Projected> {
     let seq = to_i64(e.seq);
+    super::codes::project(tx, dev, seq, &e.event)?;
     #[allow(unreachable_patterns)] // the vocabulary grows; new kinds have no projection yet
     match &e.event {
         Event::SaleTicket(t) => {

@@ -5,13 +5,14 @@
 //! hold "the store" without being generic over it. The match costs nothing next to a query.
 
 use super::{
-    Alert, CloudStore, DeviceRecord, DeviceStatus, IngestOutcome, QuarantineInfo, ReleaseOutcome,
-    StoreError, StoreResult, StoreStats, TicketView,
+    Alert, CloudStore, DeviceRecord, DeviceStatus, IngestOutcome, ProductCodeView, QuarantineInfo,
+    ReleaseOutcome, StoreError, StoreResult, StoreStats, TicketView,
 };
 use crate::postgres::{PgConfig, PgStore, redact_url};
 use crate::sqlite::{SqliteConfig, SqliteStore};
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
+use trace_core::product_code::ScannedCode;
 use trace_core::{DeviceId, Entry};
 
 /// Which store to open, as `--store` and `[store] url` name it.
@@ -131,6 +132,10 @@ impl CloudStore for AnyStore {
 
     async fn ticket(&self, code: &str) -> StoreResult<Option<TicketView>> {
         delegate!(self, s => s.ticket(code))
+    }
+
+    async fn product_code(&self, code: &ScannedCode) -> StoreResult<Option<ProductCodeView>> {
+        delegate!(self, s => s.product_code(code))
     }
 
     async fn entries(

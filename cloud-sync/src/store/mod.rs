@@ -20,12 +20,14 @@ pub use any::{AnyStore, StoreSpec};
 
 pub use error::{ErrorKind, StoreError};
 pub use types::{
-    Alert, DeviceRecord, DeviceStatus, IngestOutcome, MAX_DEVICE_NO, QuarantineInfo,
-    ReleaseOutcome, StoreStats, TicketView, UpstreamPurchase, VoidInfo,
+    Alert, CodeDisabledInfo, DeviceRecord, DeviceStatus, IngestOutcome, MAX_DEVICE_NO,
+    ProductCodeView, QuarantineInfo, ReleaseOutcome, StoreStats, TicketView, UpstreamPurchase,
+    VoidInfo,
 };
 
 use std::future::Future;
 use std::ops::RangeInclusive;
+use trace_core::product_code::ScannedCode;
 use trace_core::{DeviceId, Entry};
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -80,6 +82,15 @@ pub trait CloudStore: Send + Sync + 'static {
 
     /// Look up a sale ticket by its exact code.
     fn ticket(&self, code: &str) -> impl Future<Output = StoreResult<Option<TicketView>>> + Send;
+
+    /// Resolve a product code (already parsed: shape and check symbol are right) from the
+    /// synced templates, allocations and disabled ranges (see [`crate::codes`]). `None` for a
+    /// code that does not decode under any known template or whose serial was never
+    /// allocated: the two are deliberately indistinguishable.
+    fn product_code(
+        &self,
+        code: &ScannedCode,
+    ) -> impl Future<Output = StoreResult<Option<ProductCodeView>>> + Send;
 
     /// Stored entries of `device` with seq in `range`, ascending (for re-export and audits).
     /// Callers page through long ranges.

@@ -2,7 +2,8 @@
 //! carries), and the read models the views and `device list --json` render.
 
 use serde::Serialize;
-use trace_core::event::{Certificate, PaymentMethod, SaleLine};
+use trace_core::event::{Certificate, CodeLevel, PaymentMethod, SaleLine};
+use trace_core::product_code::Day;
 use trace_core::{DeviceId, Digest, Fen, HashAlg, Timestamp};
 
 /// Highest device number: it is embedded in ticket codes as 6 digits.
@@ -182,4 +183,39 @@ pub struct ReleaseOutcome {
     pub hwm: u64,
     /// The `quarantine_released` alert recording the operator's decision.
     pub alert_id: i64,
+}
+
+/// What the public page shows for a product code (issue 6, 预包装食品 4.2.5–4.2.6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProductCodeView {
+    /// The canonical token (upper case), however the code was scanned or typed.
+    pub token: String,
+    /// The box that issued it.
+    pub device: DeviceId,
+    /// The producer: the entity on record for the box.
+    pub entity: String,
+    pub market: String,
+    pub template: String,
+    pub level: CodeLevel,
+    /// 14 digits, when the template names a GTIN.
+    pub gtin: Option<String>,
+    /// The enterprise's product code, when the template has no GTIN.
+    pub product_code: Option<String>,
+    /// From the product library or the batch record, when the box recorded one.
+    pub product_name: Option<String>,
+    pub batch: Option<String>,
+    pub production_date: Option<Day>,
+    pub expiry_date: Option<Day>,
+    /// Never shown on the page (consecutive serials tell how many items were made).
+    pub serial: u64,
+    /// The `codes_allocated` entry that issued the serial.
+    pub allocated_seq: u64,
+    /// The latest `codes_disabled` / `codes_enabled` covering the serial disabled it.
+    pub disabled: Option<CodeDisabledInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CodeDisabledInfo {
+    pub seq: u64,
+    pub reason: Option<String>,
 }

@@ -5,7 +5,7 @@
 //! (Simplified Chinese by default, Traditional Chinese for Hong Kong and Macao visitors, English)
 //! are reviewed side by side here.
 
-use trace_core::event::CertificateKind;
+use trace_core::event::{CertificateKind, CodeLevel};
 
 /// A page language, chosen by `?lang=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -59,6 +59,17 @@ impl Lang {
         self.msgs().certificates[i]
     }
 
+    /// Name of a code level (单品码, 箱码, …).
+    pub fn level(self, level: CodeLevel) -> &'static str {
+        let i = match level {
+            CodeLevel::Unit => 0,
+            CodeLevel::Case => 1,
+            CodeLevel::Pallet => 2,
+            CodeLevel::Batch => 3,
+        };
+        self.msgs().levels[i]
+    }
+
     pub fn msgs(self) -> &'static Msgs {
         match self {
             Lang::ZhCn => &ZH_CN,
@@ -107,6 +118,29 @@ pub struct Msgs {
     pub verified_note: &'static str,
     /// Certificate kinds, in [`CertificateKind`] order.
     pub certificates: [&'static str; 6],
+    // Product codes (预包装食品, `/c/{token}` and GS1 Digital Link).
+    pub product_title: &'static str,
+    pub product_name: &'static str,
+    pub gtin: &'static str,
+    pub product_code: &'static str,
+    pub production_date: &'static str,
+    pub expiry_date: &'static str,
+    pub producer: &'static str,
+    pub trace_code: &'static str,
+    pub code_level: &'static str,
+    /// Code levels, in [`CodeLevel`] order: unit, case, pallet, batch.
+    pub levels: [&'static str; 4],
+    pub code_disabled: &'static str,
+    pub code_disabled_body: &'static str,
+    /// Written before the reason, colon included (full-width in Chinese).
+    pub disabled_reason: &'static str,
+    pub code_typo_title: &'static str,
+    pub code_not_found_title: &'static str,
+    pub code_not_found_body: &'static str,
+    pub code_typo_body: &'static str,
+    pub enter_product_code: &'static str,
+    pub product_code_hint: &'static str,
+    pub product_verified_note: &'static str,
 }
 
 pub static ZH_CN: Msgs = Msgs {
@@ -152,6 +186,26 @@ pub static ZH_CN: Msgs = Msgs {
         "检测报告",
         "其他证明",
     ],
+    product_title: "产品追溯",
+    product_name: "产品名称",
+    gtin: "商品条码",
+    product_code: "产品编码",
+    production_date: "生产日期",
+    expiry_date: "保质期至",
+    producer: "生产企业",
+    trace_code: "追溯码",
+    code_level: "码类型",
+    levels: ["单品码", "箱码", "托盘码", "批次码"],
+    code_disabled: "此码已停用",
+    code_disabled_body: "生产企业已停用这个追溯码。请谨慎购买或食用，可向销售者或当地市场监管部门咨询。",
+    disabled_reason: "停用原因：",
+    code_typo_title: "追溯码有误",
+    code_not_found_title: "未找到该追溯码",
+    code_not_found_body: "没有查到这个追溯码。请核对包装上的追溯码后重新输入；刚生产的产品可能需要稍等片刻。",
+    code_typo_body: "这个追溯码的校验位不对：可能有一位输错，或两位前后颠倒。请对照包装重新输入。",
+    enter_product_code: "输入产品追溯码",
+    product_code_hint: "包装上的字母和数字，可带空格",
+    product_verified_note: "本记录由生产企业设备签名上传，链式校验无误。",
 };
 
 pub static ZH_HK: Msgs = Msgs {
@@ -197,6 +251,26 @@ pub static ZH_HK: Msgs = Msgs {
         "檢測報告",
         "其他證明",
     ],
+    product_title: "產品追溯",
+    product_name: "產品名稱",
+    gtin: "商品條碼",
+    product_code: "產品編碼",
+    production_date: "生產日期",
+    expiry_date: "保質期至",
+    producer: "生產企業",
+    trace_code: "追溯碼",
+    code_level: "碼類型",
+    levels: ["單品碼", "箱碼", "托盤碼", "批次碼"],
+    code_disabled: "此碼已停用",
+    code_disabled_body: "生產企業已停用這個追溯碼。請謹慎購買或食用，可向銷售者或當地市場監管部門查詢。",
+    disabled_reason: "停用原因：",
+    code_typo_title: "追溯碼有誤",
+    code_not_found_title: "找不到該追溯碼",
+    code_not_found_body: "查不到這個追溯碼。請核對包裝上的追溯碼後重新輸入；剛生產的產品可能需要稍等片刻。",
+    code_typo_body: "這個追溯碼的校驗位不對：可能有一位輸錯，或兩位前後顛倒。請對照包裝重新輸入。",
+    enter_product_code: "輸入產品追溯碼",
+    product_code_hint: "包裝上的字母和數字，可帶空格",
+    product_verified_note: "本記錄由生產企業設備簽名上傳，鏈式校驗無誤。",
 };
 
 pub static EN: Msgs = Msgs {
@@ -242,6 +316,26 @@ pub static EN: Msgs = Msgs {
         "Test report",
         "Other certificate",
     ],
+    product_title: "Product trace",
+    product_name: "Product",
+    gtin: "GTIN (barcode)",
+    product_code: "Product code",
+    production_date: "Production date",
+    expiry_date: "Best before",
+    producer: "Producer",
+    trace_code: "Trace code",
+    code_level: "Code type",
+    levels: ["Item code", "Case code", "Pallet code", "Batch code"],
+    code_disabled: "This code has been disabled",
+    code_disabled_body: "The producer has disabled this trace code. Take care before buying or eating this product; the seller or the local market regulator can tell you more.",
+    disabled_reason: "Reason: ",
+    code_typo_title: "Mistyped code",
+    code_not_found_title: "Trace code not found",
+    code_not_found_body: "No product has this trace code. Check the code on the package and try again; goods produced just now may take a moment to appear.",
+    code_typo_body: "The check symbol of this code does not match: a character is mistyped or two are swapped. Please compare with the package and type it again.",
+    enter_product_code: "Enter the product trace code",
+    product_code_hint: "Letters and digits on the package, spaces allowed",
+    product_verified_note: "Uploaded and signed by the producer's device; the record's hash chain verifies.",
 };
 
 #[cfg(test)]
@@ -260,5 +354,7 @@ mod tests {
             assert!(!l.msgs().trace_title.is_empty());
         }
         assert_ne!(ZH_CN.upstream, ZH_HK.upstream);
+        assert_eq!(ZH_CN.code_disabled, "此码已停用");
+        assert_eq!(Lang::ZhHk.level(CodeLevel::Case), "箱碼");
     }
 }

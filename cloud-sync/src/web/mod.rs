@@ -1,4 +1,5 @@
-//! HTTP: the public trace page `/t/{code}`, the code form, `/healthz` and `/metrics`.
+//! HTTP: the public trace page `/t/{code}`, the product-code page (`/c/{token}` and the GS1
+//! Digital Link path `/01/…/21/{token}`), the code forms, `/healthz` and `/metrics`.
 //!
 //! Why the page is shaped this way: consumers open it from a receipt's QR inside WeChat's
 //! browser on a phone, often on a weak signal, so it is one small server-rendered HTML response
@@ -10,6 +11,10 @@
 //! never issued, not yet synced), and a found ticket shows only its own stall's data. A wrong
 //! check digit is answered differently (400, "typo"), which reveals nothing since anyone can
 //! compute a check digit.
+//!
+//! Product codes follow the same rule (see [`crate::codes`]): a forged code, an unknown
+//! template and a serial never allocated get the same 404; a wrong check symbol gets the typo
+//! page; a disabled code shows its product under a "此码已停用" notice (200: the code is real).
 
 pub mod i18n;
 mod views;
@@ -18,7 +23,7 @@ use crate::service::metrics::Metrics;
 use crate::store::CloudStore;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -26,7 +31,9 @@ use i18n::Lang;
 use serde::Deserialize;
 use std::sync::Arc;
 use trace_core::TicketCode;
+use trace_core::product_code::{ScanError, ScannedCode};
 use trace_core::ticket::TicketCodeError;
+use views::Form;
 
 pub(crate) const CSS: &str = include_str!("../../templates/style.css");
 
@@ -41,6 +48,9 @@ pub(crate) fn router<S: CloudStore + Clone>(app: App<S>) -> Router {
         .route("/", get(form))
         .route("/t", get(form))
         .route("/t/{code}", get(trace::<S>))
+        .route("/c", get(product_form))
+        .route("/c/{token}", get(product_code::<S>))
+        .route("/01/{*rest}", get(digital_link::<S>))
         .route("/healthz", get(healthz::<S>))
         .route("/metrics", get(metrics::<S>))
         .with_state(app)
@@ -66,7 +76,7 @@ async fn form(Query(q): Query<PageQuery>) -> Response {
     let m = lang.msgs();
     page(
         StatusCode::OK,
-        views::lookup(lang, "/t", m.enter_code, "", ""),
+        views::lookup(lang, Form::Ticket, "/t", m.enter_code, "", ""),
     )
 }
 
@@ -83,7 +93,7 @@ async fn trace<S: CloudStore>(
         Err(TicketCodeError::CheckDigit) => {
             return page(
                 StatusCode::BAD_REQUEST,
-                views::lookup(lang, &path, m.typo_title, m.typo_body, &raw),
+                views::lookup(lang, Form::Ticket, &path, m.typo_title, m.typo_body, &raw),
             );
         }
         Err(_) => return not_found(lang, &path),
@@ -106,7 +116,140 @@ fn not_found(lang: Lang, path: &str) -> Response {
     // The typed code is not echoed: the 404 body is the same for every unknown code.
     page(
         StatusCode::NOT_FOUND,
-        views::lookup(lang, path, m.not_found_title, m.not_found_body, ""),
+        views::lookup(
+            lang,
+            Form::Ticket,
+            path,
+            m.not_found_title,
+            m.not_found_body,
+            "",
+        ),
+    )
+}
+
+/// `/c?code=…`: the product-code form. A code that reads (a bare token, typed with spaces or
+/// dashes, or a whole pasted URL) goes to its page, which tells a typo or an unknown code.
+async fn product_form(Query(q): Query<PageQuery>) -> Response {
+    let lang = Lang::from_param(q.lang.as_deref());
+    let typed = q.code.as_deref().map(str::trim).unwrap_or("");
+    if !typed.is_empty() && typed.len() <= 200 {
+        match ScannedCode::parse(typed) {
+            Ok(s) if s.gs1.is_none() => {
+                return Redirect::to(&format!("/c/{}?lang={}", s.token, lang.tag()))
+                    .into_response();
+            }
+            // A pasted Digital Link: its page is its own path (dates ride in its query).
+            Ok(_) => {
+                if let Some(i) = typed.find("/01/") {
+                    let sep = if typed[i..].contains('?') { '&' } else { '?' };
+                    let to = format!("{}{sep}lang={}", &typed[i..], lang.tag());
+                    return Redirect::to(&to).into_response();
+                }
+            }
+            Err(ScanError::CheckSymbol) => return product_typo(lang, "/c", typed),
+            Err(_) => return product_not_found(lang, "/c"),
+        }
+    }
+    let m = lang.msgs();
+    page(
+        StatusCode::OK,
+        views::lookup(lang, Form::Product, "/c", m.enter_product_code, "", ""),
+    )
+}
+
+/// `/c/{token}`: the public-URL form of a product code (`{base}/c/{token}`, as
+/// `BatchCodes` prints it).
+async fn product_code<S: CloudStore>(
+    State(app): State<App<S>>,
+    Path(raw): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let lang = Lang::from_param(q.lang.as_deref());
+    let path = format!("/c/{raw}");
+    // A path segment has no '/', so this reads it as a bare token (spaces and dashes allowed).
+    resolve_product(&app, lang, &path, &raw, ScannedCode::parse(&raw)).await
+}
+
+/// `/01/{gtin}[/10/{batch}]/21/{token}[?11=YYMMDD&17=YYMMDD]`: the GS1 Digital Link form, with
+/// every variant `ScannedCode` reads (other query attributes are ignored).
+async fn digital_link<S: CloudStore>(
+    State(app): State<App<S>>,
+    Path(rest): Path<String>,
+    RawQuery(query): RawQuery,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let lang = Lang::from_param(q.lang.as_deref());
+    // The page's own address without `lang`, so the language links keep the dates.
+    let kept: Vec<&str> = query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !kv.starts_with("lang="))
+        .collect();
+    let mut path = format!("/01/{rest}");
+    if !kept.is_empty() {
+        path.push('?');
+        path.push_str(&kept.join("&"));
+    }
+    let typed = rest.rsplit('/').next().unwrap_or("").to_owned();
+    resolve_product(&app, lang, &path, &typed, ScannedCode::parse(&path)).await
+}
+
+async fn resolve_product<S: CloudStore>(
+    app: &App<S>,
+    lang: Lang,
+    path: &str,
+    typed: &str,
+    scanned: Result<ScannedCode, ScanError>,
+) -> Response {
+    let code = match scanned {
+        Ok(c) => c,
+        // Anyone can compute a check symbol: telling a typo reveals nothing.
+        Err(ScanError::CheckSymbol) => return product_typo(lang, path, typed),
+        Err(_) => return product_not_found(lang, path),
+    };
+    match app.store.product_code(&code).await {
+        Ok(Some(view)) => {
+            Metrics::inc(&app.metrics.product_pages);
+            page(StatusCode::OK, views::product(lang, path, &view))
+        }
+        Ok(None) => product_not_found(lang, path),
+        Err(e) => {
+            tracing::error!(error = %e, "product code lookup failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response()
+        }
+    }
+}
+
+fn product_typo(lang: Lang, path: &str, typed: &str) -> Response {
+    let m = lang.msgs();
+    page(
+        StatusCode::BAD_REQUEST,
+        views::lookup(
+            lang,
+            Form::Product,
+            path,
+            m.code_typo_title,
+            m.code_typo_body,
+            typed,
+        ),
+    )
+}
+
+/// The same page for every product code that does not resolve, whatever the reason (does not
+/// read, unknown issuer or template, forged, never allocated, not yet synced): no oracle.
+fn product_not_found(lang: Lang, path: &str) -> Response {
+    let m = lang.msgs();
+    page(
+        StatusCode::NOT_FOUND,
+        views::lookup(
+            lang,
+            Form::Product,
+            path,
+            m.code_not_found_title,
+            m.code_not_found_body,
+            "",
+        ),
     )
 }
 

@@ -7,7 +7,7 @@
 
 use super::i18n::{Lang, Msgs};
 use super::{CSS, render};
-use crate::store::TicketView;
+use crate::store::{ProductCodeView, TicketView};
 use askama::Template;
 use trace_core::{PriceUnit, TicketCode, Timestamp};
 
@@ -18,13 +18,15 @@ pub(crate) struct LangLink {
     pub current: bool,
 }
 
+/// `path` may carry a query of its own (a Digital Link's `?11=…&17=…`): `lang` is added to it.
 fn langs(current: Lang, path: &str) -> Vec<LangLink> {
+    let sep = if path.contains('?') { '&' } else { '?' };
     Lang::ALL
         .iter()
         .map(|&l| LangLink {
             name: l.own_name(),
             tag: l.tag(),
-            href: format!("{path}?lang={}", l.tag()),
+            href: format!("{path}{sep}lang={}", l.tag()),
             current: l == current,
         })
         .collect()
@@ -87,24 +89,109 @@ pub(crate) struct LookupPage<'a> {
     title: &'a str,
     body: &'a str,
     typed: &'a str,
+    action: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    /// Ticket codes are digits (numeric keypad); product codes letters and digits.
+    numeric: bool,
+    maxlen: u16,
+}
+
+/// Which code the lookup form asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// 20-digit receipt codes, `/t`.
+    Ticket,
+    /// Product trace codes (a bare token or a pasted URL), `/c`.
+    Product,
 }
 
 pub(crate) fn lookup(
     lang: Lang,
+    form: Form,
     path: &str,
     title: &str,
     body: &str,
     typed: &str,
 ) -> Result<String, askama::Error> {
+    let m = lang.msgs();
+    let (action, label, hint, numeric, maxlen) = match form {
+        Form::Ticket => ("/t", m.enter_code, m.code_hint, true, 40),
+        Form::Product => ("/c", m.enter_product_code, m.product_code_hint, false, 200),
+    };
     render(&LookupPage {
-        m: lang.msgs(),
+        m,
         lang,
         langs: langs(lang, path),
         css: CSS,
         title,
         body,
         typed,
+        action,
+        label,
+        hint,
+        numeric,
+        maxlen,
     })
+}
+
+#[derive(Template)]
+#[template(path = "product.html")]
+pub(crate) struct ProductPage {
+    m: &'static Msgs,
+    lang: Lang,
+    langs: Vec<LangLink>,
+    css: &'static str,
+    code: String,
+    level: &'static str,
+    product_name: Option<String>,
+    gtin: Option<String>,
+    product_code: Option<String>,
+    batch: Option<String>,
+    production_date: Option<String>,
+    expiry_date: Option<String>,
+    entity: String,
+    /// `Some(reason)` when the code is disabled (the reason may be empty).
+    disabled: Option<String>,
+}
+
+/// The product page of a resolved code. Never shows the serial (see [`crate::codes`]).
+pub(crate) fn product(
+    lang: Lang,
+    path: &str,
+    v: &ProductCodeView,
+) -> Result<String, askama::Error> {
+    render(&ProductPage {
+        m: lang.msgs(),
+        lang,
+        langs: langs(lang, path),
+        css: CSS,
+        code: grouped(&v.token),
+        level: lang.level(v.level),
+        product_name: v.product_name.clone(),
+        gtin: v.gtin.clone(),
+        product_code: v.product_code.clone(),
+        batch: v.batch.clone(),
+        production_date: v.production_date.map(|d| d.to_string()),
+        expiry_date: v.expiry_date.map(|d| d.to_string()),
+        entity: v.entity.clone(),
+        disabled: v
+            .disabled
+            .as_ref()
+            .map(|d| d.reason.clone().unwrap_or_default()),
+    })
+}
+
+/// A token in groups of four, as a person reads it off a package.
+pub(crate) fn grouped(token: &str) -> String {
+    let mut out = String::with_capacity(token.len() + token.len() / 4);
+    for (i, c) in token.chars().enumerate() {
+        if i > 0 && i % 4 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
 }
 
 pub(crate) fn trace(
@@ -183,4 +270,19 @@ pub(crate) fn trace(
 /// `YYYY-MM-DD HH:MM` in Asia/Shanghai (UTC+8, no DST).
 pub(crate) fn shanghai_time(at: Timestamp) -> String {
     trace_core::time::gba_minutes(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_group_by_four_and_language_links_keep_a_query() {
+        assert_eq!(grouped("FS0103MX3WFWTDARTR"), "FS01 03MX 3WFW TDAR TR");
+        assert_eq!(grouped("ABCD"), "ABCD");
+        let l = langs(Lang::En, "/01/06901234567892/21/X?17=261206");
+        assert_eq!(l[0].href, "/01/06901234567892/21/X?17=261206&lang=zh-CN");
+        assert!(l[2].current);
+        assert_eq!(langs(Lang::ZhCn, "/c/X")[1].href, "/c/X?lang=zh-HK");
+    }
 }

@@ -5,6 +5,10 @@
 //! `conformance_tests!` (SQLite: `tests/sqlite_store.rs`; PostgreSQL will do the same), so the
 //! backends cannot drift apart in behaviour.
 
+mod codes;
+#[allow(unused_imports)] // not every test binary runs the suite
+pub use codes::product_codes;
+
 use cloud_sync::store::{CloudStore, ErrorKind, IngestOutcome};
 use cloud_sync::testkit;
 use std::future::Future;
@@ -27,7 +31,7 @@ macro_rules! conformance_tests {
             registry, in_order_and_duplicates, out_of_order_gaps_fill, chain_break_quarantines_one_device,
             late_predecessor_is_checked, conflicting_resend_quarantines, device_mismatch_refused,
             tampered_entry_quarantined, unknown_device_refused, ticket_lookup, restart_keeps_state,
-            presence_and_alert_paging, quarantine_release);
+            presence_and_alert_paging, quarantine_release, product_codes);
     };
     ($make:expr; $($case:ident),* $(,)?) => {
         $(
