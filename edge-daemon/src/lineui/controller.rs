@@ -39,7 +39,8 @@ pub enum Phase {
 /// What the screen shows, pushed on every change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LineView {
-    /// idle, running, pausing, paused, resuming, stopping, stopped, done, failed.
+    /// idle, running, held (running but held up by a fault), pausing, paused, resuming,
+    /// stopping, stopped, done, failed.
     pub state: &'static str,
     pub encoded: u64,
     pub scrapped: u64,
@@ -293,7 +294,15 @@ fn state_name(phase: &Phase, ctl: Control, paused: bool) -> &'static str {
 }
 
 fn view_of(phase: &Phase, ctl: Control, s: &LineStats, target: u64, per_min: u64) -> LineView {
-    let state = state_name(phase, ctl, s.paused);
+    let mut state = state_name(phase, ctl, s.paused);
+    // Running but held up (the coder is faulted or unreachable): not printing, say so.
+    if state == "running"
+        && s.fault
+            .as_ref()
+            .is_some_and(|f| *f != LineFault::BufferFull)
+    {
+        state = "held";
+    }
     LineView {
         state,
         encoded: s.encoded,
@@ -302,7 +311,11 @@ fn view_of(phase: &Phase, ctl: Control, s: &LineStats, target: u64, per_min: u64
         in_flight: s.in_flight,
         target,
         per_min: if state == "running" { per_min } else { 0 },
-        fault: if phase == &Phase::Running { s.fault.clone() } else { None },
+        fault: if phase == &Phase::Running {
+            s.fault.clone()
+        } else {
+            None
+        },
         error: match phase {
             Phase::Failed(e) => Some(e.clone()),
             _ => None,
@@ -382,7 +395,16 @@ mod tests {
         let v = view_of(&Phase::Stopped, Control::Stop, &s, 10, 99);
         assert_eq!((v.buffered, v.per_min, v.fault), (0, 0, None));
         let v = view_of(&Phase::Running, Control::Run, &s, 10, 99);
-        assert_eq!((v.buffered, v.per_min), (12, 99));
+        assert_eq!((v.state, v.buffered, v.per_min), ("running", 12, 99));
         assert_eq!(v.fault, Some(LineFault::BufferFull));
+        let s = LineStats {
+            fault: Some(LineFault::Coder {
+                code: 1201,
+                text: "Printhead fault".into(),
+            }),
+            ..s
+        };
+        let v = view_of(&Phase::Running, Control::Run, &s, 10, 99);
+        assert_eq!((v.state, v.buffered, v.per_min), ("held", 0, 0));
     }
 }

@@ -41,6 +41,7 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
     ("c_rate", "速度(件/分钟)", "速度(件/分鐘)", "Speed (items/min)"),
     ("st_idle", "未开始", "未開始", "Not started"),
     ("st_running", "正在打印", "正在列印", "Printing"),
+    ("st_held", "故障停机", "故障停機", "Held by a fault"),
     ("st_pausing", "正在暂停…", "正在暫停…", "Pausing…"),
     ("st_paused", "已暂停", "已暫停", "Paused"),
     ("st_resuming", "正在继续…", "正在繼續…", "Resuming…"),
@@ -194,7 +195,7 @@ mod tests {
         }
         // Keys the page builds from values.
         for s in [
-            "idle", "running", "pausing", "paused", "resuming", "stopping", "stopped", "done",
+            "idle", "running", "held", "pausing", "paused", "resuming", "stopping", "stopped", "done",
             "failed",
         ] {
             need.push(format!("st_{s}"));

@@ -42,6 +42,9 @@ pub struct LineUiState {
     pub info: LineInfo,
     users: Vec<UiUser>,
     sessions: Sessions,
+    /// Set when the server stops: live streams end, so the graceful shutdown is not held up
+    /// by a screen that stays connected.
+    stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// A running line screen.
@@ -69,7 +72,12 @@ impl LineUiServer {
     pub async fn stop(self) {
         self.state.controller.shutdown().await;
         let _ = self.stop.send(true);
-        let _ = self.task.await;
+        if tokio::time::timeout(std::time::Duration::from_secs(5), self.task)
+            .await
+            .is_err()
+        {
+            tracing::warn!("line screen: requests still open after 5 s; leaving them");
+        }
     }
 }
 
@@ -89,13 +97,14 @@ pub async fn serve(
         .await
         .map_err(bind_err)?;
     let addr = listener.local_addr().map_err(bind_err)?;
+    let (stop, mut stop_rx) = tokio::sync::watch::channel(false);
     let state = Arc::new(LineUiState {
         controller,
         info,
         users,
         sessions: Sessions::default(),
+        stopping: stop_rx.clone(),
     });
-    let (stop, mut stop_rx) = tokio::sync::watch::channel(false);
     let app = router(state.clone());
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app)
@@ -218,8 +227,12 @@ async fn events(
         Some((v, rx))
     });
     use futures::StreamExt;
+    let mut stopping = st.stopping.clone();
     let stream = futures::stream::iter([first])
         .chain(live)
+        .take_until(async move {
+            let _ = stopping.wait_for(|s| *s).await;
+        })
         .map(|v| Ok(SseEvent::default().data(serde_json::to_string(&v).unwrap_or_default())));
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

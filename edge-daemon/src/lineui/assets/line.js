@@ -99,9 +99,10 @@ function render(v) {
   $('#progress-bar').style.width = pct + '%';
   $('#progress').textContent = t('progress') + ' ' + pct + '%';
   renderFault(v);
-  const show = { start: ['idle', 'stopped', 'failed'], pause: ['running'], resume: ['paused'], stop: ['running', 'paused'] };
+  const show = { start: ['idle', 'stopped', 'failed'], pause: ['running', 'held'], resume: ['paused'], stop: ['running', 'held', 'paused'] };
   Object.keys(show).forEach(b => $('#btn-' + b).classList.toggle('hidden', !show[b].includes(v.state)));
-  if (!['running', 'paused'].includes(v.state)) disarmStop();
+  if (!['running', 'held', 'paused'].includes(v.state)) disarmStop();
+  if (['running', 'held', 'resuming'].includes(v.state)) $('#reconcile').classList.add('hidden');
   if (['stopped', 'done', 'failed', 'paused'].includes(v.state) && v.state !== was) loadReconcile();
 }
 function renderFault(v) {
@@ -110,7 +111,10 @@ function renderFault(v) {
   if (v.error) { kind = 'failed'; text = t('failed_hint', v.error); }
   else if (v.fault) {
     kind = v.fault.kind;
-    if (kind === 'coder') text = t('fault_coder', v.fault.text + ' ' + v.fault.code);
+    if (kind === 'coder') {
+      const f = v.fault, own = f.text.includes(String(f.code)) ? f.text : f.text + ' (' + f.code + ')';
+      text = t('fault_coder', own);
+    }
     else if (kind === 'other') text = t('fault_other', v.fault.detail);
     else text = t('fault_' + kind);
   }
