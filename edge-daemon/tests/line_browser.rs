@@ -54,8 +54,11 @@ struct LineBox {
     base: String,
 }
 
-/// A line box with the template saved and a `[line]` job on a TIJ coder simulator.
-async fn start_line_box(line_speed: u32) -> LineBox {
+/// A box as an installer leaves it: `init`, the template saved, a `[line]` job on a TIJ coder
+/// simulator (served on this runtime) in `edge.toml`. Returns (dir, config, print log, sim).
+async fn make_line_box(
+    line_speed: u32,
+) -> (tempfile::TempDir, PathBuf, PathBuf, CoderSimHandle) {
     let dir = tempfile::tempdir().unwrap();
     let boxdir = dir.path().join("box");
     edge_ok(&["init", "--dir", p(&boxdir), "--device", "line-a01"]);
@@ -103,6 +106,12 @@ high = 30
 "#
     ));
     std::fs::write(&config, toml).unwrap();
+    (dir, config, log, handle)
+}
+
+/// A line box with its screen served in this process, as `baytrace-edge run` serves it.
+async fn start_line_box(line_speed: u32) -> LineBox {
+    let (dir, config, log, handle) = make_line_box(line_speed).await;
     let c = EdgeConfig::load(&config).unwrap();
     let db = c.ledger_path();
     let ledger = Ledger::open(&db, &LedgerOptions::default()).unwrap();
@@ -377,5 +386,71 @@ async fn buttons_are_refused_out_of_turn_and_without_a_login() {
     assert_eq!((s, v["error"].as_str()), (409, Some("err_line_state")));
     line.stop().await;
     let r = reconcile(&line.db, BATCH);
+    assert_eq!(r.allocated, r.encoded + r.scrapped + r.unused, "{r:?}");
+}
+
+/// `baytrace-edge run` with a `[line]` section serves the line screen; SIGTERM stops the box
+/// cleanly, settling what the started job had in flight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baytrace_edge_run_serves_the_line_screen() {
+    use std::io::BufRead;
+    let (_dir, config, log, _sim) = make_line_box(100).await;
+    let mut child = std::process::Command::new(line_support::BIN)
+        .args(["run", "--config", p(&config)])
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = child.stderr.take().unwrap();
+    let base = tokio::task::spawn_blocking(move || {
+        let mut lines = std::io::BufReader::new(err).lines();
+        let mut seen = String::new();
+        for l in lines.by_ref().map_while(Result::ok) {
+            seen.push_str(&l);
+            seen.push('\n');
+            if l.contains("line screen serving")
+                && let Some(i) = l.find("url=http://")
+            {
+                let url = l[i + 4..].split_whitespace().next().unwrap().to_owned();
+                std::thread::spawn(move || for _ in lines {});
+                return url.trim_end_matches('/').to_owned();
+            }
+            assert!(!l.contains("box ready"), "no line screen:\n{seen}");
+        }
+        panic!("baytrace-edge run ended:\n{seen}");
+    })
+    .await
+    .unwrap();
+    let (s, _, page) = ui_support::http(&base, "GET", "/", None, "text/plain", b"").await;
+    assert_eq!(s, 200);
+    assert!(String::from_utf8_lossy(&page).contains("/line.js"));
+    let cookie = ui_support::login_cookie(&base, PIN).await;
+    let (s, v) = ui_support::post_json(
+        &base,
+        "/api/control",
+        &cookie,
+        serde_json::json!({ "action": "start" }),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    // Wait for printing to start (the print log grows), then stop the box.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while read_log(&log).len() < 20 {
+        assert!(tokio::time::Instant::now() < deadline, "nothing printed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let db = config.parent().unwrap().join("ledger.sqlite3");
+    let printed = read_log(&log);
+    let r = reconcile(&db, BATCH);
+    assert_eq!(r.encoded, printed.len() as u64, "settled on SIGTERM: {r:?}");
     assert_eq!(r.allocated, r.encoded + r.scrapped + r.unused, "{r:?}");
 }
