@@ -265,7 +265,12 @@ impl EdgeConfig {
         if let Some(line) = &config.line
             && let Err(e) = line.validate()
         {
-            return Err(key_error(path, &text, &format!("line.{}", e.key), e.message));
+            return Err(key_error(
+                path,
+                &text,
+                &format!("line.{}", e.key),
+                e.message,
+            ));
         }
         let base = path
             .parent()
@@ -502,13 +507,25 @@ mod tests {
                     users = [{ name = \"王\", role = \"owner\", pin = \"2468\" }]\n\
                     [line.coder]\nprotocol = \"tij\"\nconnect = \"tcp://127.0.0.1:9\"\n";
         let (_d, p) = write(base);
-        assert!(EdgeConfig::load_with_env(&p, []).unwrap().config.line.is_some());
+        assert!(
+            EdgeConfig::load_with_env(&p, [])
+                .unwrap()
+                .config
+                .line
+                .is_some()
+        );
         let (_d, p) = write(&format!("{base}[line.water]\nlow = 50\nhigh = 20\n"));
         let e = EdgeConfig::load_with_env(&p, []).unwrap_err().to_string();
-        assert!(e.contains("edge.toml:14:") && e.contains("line.water.low"), "{e}");
+        assert!(
+            e.contains("edge.toml:14:") && e.contains("line.water.low"),
+            "{e}"
+        );
         let (_d, p) = write(&base.replace("protocol = \"tij\"", "protocol = \"laser\""));
         let e = EdgeConfig::load_with_env(&p, []).unwrap_err().to_string();
-        assert!(e.contains(":11:") && e.contains("line.coder.protocol"), "{e}");
+        assert!(
+            e.contains(":11:") && e.contains("line.coder.protocol"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -56,9 +56,7 @@ struct LineBox {
 
 /// A box as an installer leaves it: `init`, the template saved, a `[line]` job on a TIJ coder
 /// simulator (served on this runtime) in `edge.toml`. Returns (dir, config, print log, sim).
-async fn make_line_box(
-    line_speed: u32,
-) -> (tempfile::TempDir, PathBuf, PathBuf, CoderSimHandle) {
+async fn make_line_box(line_speed: u32) -> (tempfile::TempDir, PathBuf, PathBuf, CoderSimHandle) {
     let dir = tempfile::tempdir().unwrap();
     let boxdir = dir.path().join("box");
     edge_ok(&["init", "--dir", p(&boxdir), "--device", "line-a01"]);
@@ -66,7 +64,13 @@ async fn make_line_box(
     let tfile = dir.path().join("t.toml");
     std::fs::write(&tfile, TEMPLATE).unwrap();
     edge_ok(&[
-        "codes", "template", "add", "--config", p(&config), "--file", p(&tfile),
+        "codes",
+        "template",
+        "add",
+        "--config",
+        p(&config),
+        "--file",
+        p(&tfile),
     ]);
     let log = dir.path().join("print.log");
     let opts = CoderSimOptions {
@@ -147,10 +151,12 @@ impl LineBox {
 }
 
 async fn count(b: &Browser, id: &str) -> u64 {
-    b.js(&format!("Number(document.querySelector('#{id}').dataset.n || 0)"))
-        .await
-        .as_u64()
-        .unwrap()
+    b.js(&format!(
+        "Number(document.querySelector('#{id}').dataset.n || 0)"
+    ))
+    .await
+    .as_u64()
+    .unwrap()
 }
 
 async fn state(b: &Browser) -> String {
@@ -187,7 +193,8 @@ async fn the_operator_starts_pauses_resumes_and_stops_a_job_and_every_code_is_ac
     b.login(&line.base, PIN).await;
     until_state(&b, "idle").await;
     assert_eq!(
-        b.js("document.querySelector('#j-product').textContent").await,
+        b.js("document.querySelector('#j-product').textContent")
+            .await,
         "全脂纯牛奶 250 mL (6901234567892)"
     );
     assert!(
@@ -227,7 +234,11 @@ async fn the_operator_starts_pauses_resumes_and_stops_a_job_and_every_code_is_ac
     b.shot("line-04-paused").await;
     // Nothing moves while paused (an absence can only be watched for a while).
     tokio::time::sleep(Duration::from_millis(700)).await;
-    assert_eq!(line.sim.stats().printed, sim.printed, "printed while paused");
+    assert_eq!(
+        line.sim.stats().printed,
+        sim.printed,
+        "printed while paused"
+    );
     assert_eq!(count(&b, "c-encoded").await, paused_at);
     assert_eq!(count(&b, "c-rate").await, 0);
 
@@ -300,23 +311,38 @@ async fn the_operator_starts_pauses_resumes_and_stops_a_job_and_every_code_is_ac
     // From the simulator's own print log.
     let printed = read_log(&line.log);
     line_support::assert_distinct("print log", &printed);
-    assert_eq!(printed.len() as u64, on_screen, "the screen counted the log");
+    assert_eq!(
+        printed.len() as u64,
+        on_screen,
+        "the screen counted the log"
+    );
     let r = reconcile(&line.db, BATCH);
     assert_eq!(r.encoded, printed.len() as u64, "{r:?}");
     assert_eq!(r.scrapped, scrapped_on_screen, "{r:?}");
     assert_eq!(r.allocated, r.encoded + r.scrapped + r.unused, "{r:?}");
-    assert!(r.scrapped > 0, "pausing and the head fault scrapped what was in flight: {r:?}");
+    assert!(
+        r.scrapped > 0,
+        "pausing and the head fault scrapped what was in flight: {r:?}"
+    );
     let c = EdgeConfig::load(&line.config).unwrap();
     let keys = DeviceKeys::read(&c.signing_key_path(), &c.ticket_key_path()).unwrap();
     let ledger = Ledger::open(&line.db, &LedgerOptions::default()).unwrap();
     let dir = CodeDirectory::new(ledger.device().clone(), keys.ticket_key);
     for code in &printed {
-        let info = dir.accept(&ledger, code).unwrap_or_else(|e| panic!("{code}: {e}"));
+        let info = dir
+            .accept(&ledger, code)
+            .unwrap_or_else(|e| panic!("{code}: {e}"));
         assert_eq!(info.batch.as_deref(), Some(BATCH), "{code}");
     }
     // The CLI's reconciliation agrees.
     let out = edge_ok(&[
-        "line", "reconcile", "--db", p(&line.db), "--batch", BATCH, "--json",
+        "line",
+        "reconcile",
+        "--db",
+        p(&line.db),
+        "--batch",
+        BATCH,
+        "--json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["encoded"], r.encoded);
@@ -356,7 +382,11 @@ async fn buttons_are_refused_out_of_turn_and_without_a_login() {
             serde_json::json!({ "action": action }),
         )
         .await;
-        assert_eq!((s, v["error"].as_str()), (409, Some("err_line_state")), "{action}");
+        assert_eq!(
+            (s, v["error"].as_str()),
+            (409, Some("err_line_state")),
+            "{action}"
+        );
     }
     let (s, _) = ui_support::post_json(
         &base,

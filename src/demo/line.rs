@@ -59,7 +59,11 @@ pub struct LineBox {
 impl LineBox {
     /// Start the coder simulator, the line screen on `ui_listen` and the job. `items_per_s`
     /// is the line speed.
-    pub async fn start(dir: PathBuf, items_per_s: u32, ui_listen: SocketAddr) -> anyhow::Result<LineBox> {
+    pub async fn start(
+        dir: PathBuf,
+        items_per_s: u32,
+        ui_listen: SocketAddr,
+    ) -> anyhow::Result<LineBox> {
         std::fs::create_dir_all(&dir)?;
         let opts = CoderSimOptions {
             line_speed: items_per_s.max(1),

@@ -25,10 +25,11 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0003_line.sql")),
     M::up(include_str!("../../migrations/0004_producer.sql")),
     M::up(include_str!("../../migrations/0005_stall.sql")),
+    M::up(include_str!("../../migrations/0007_line_screen.sql")),
 ];
 
 /// The schema version this binary writes and understands.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)

@@ -175,7 +175,10 @@ impl LineSection {
         if w.low > w.high {
             return bad(
                 "water.low",
-                format!("{} is above water.high ({}); keep low <= high", w.low, w.high),
+                format!(
+                    "{} is above water.high ({}); keep low <= high",
+                    w.low, w.high
+                ),
             );
         }
         if w.max_batch == 0 {
@@ -219,7 +222,11 @@ impl LineSection {
 
     /// The job to run: codes of the template for this batch, made with the box's code key.
     /// Fails when the template is not saved on this box or the batch does not suit it.
-    pub fn job_config(&self, ledger: &Ledger, code_key: &[u8; 32]) -> Result<LineConfig, LineError> {
+    pub fn job_config(
+        &self,
+        ledger: &Ledger,
+        code_key: &[u8; 32],
+    ) -> Result<LineConfig, LineError> {
         let coder = self.coder_config().map_err(LineError::Invalid)?;
         let format = template_format(
             ledger,
@@ -303,7 +310,8 @@ mod tests {
              [coder]\nprotocol = \"zipher\"\nconnect = \"tcp://127.0.0.1:3002\"\n"
         );
         let s: LineSection = toml::from_str(&text).map_err(|e| e.to_string())?;
-        s.validate().map_err(|e| format!("{}: {}", e.key, e.message))?;
+        s.validate()
+            .map_err(|e| format!("{}: {}", e.key, e.message))?;
         Ok(s)
     }
 

@@ -382,10 +382,16 @@ mod tests {
 
     #[test]
     fn the_state_follows_the_requested_control_and_the_job() {
-        assert_eq!(state_name(&Phase::Running, Control::Pause, false), "pausing");
+        assert_eq!(
+            state_name(&Phase::Running, Control::Pause, false),
+            "pausing"
+        );
         assert_eq!(state_name(&Phase::Running, Control::Pause, true), "paused");
         assert_eq!(state_name(&Phase::Running, Control::Run, true), "resuming");
-        assert_eq!(state_name(&Phase::Running, Control::Stop, false), "stopping");
+        assert_eq!(
+            state_name(&Phase::Running, Control::Stop, false),
+            "stopping"
+        );
         assert_eq!(state_name(&Phase::Stopped, Control::Stop, false), "stopped");
         let s = LineStats {
             buffered: 12,

@@ -37,8 +37,18 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
         "Printed (confirmed)",
     ),
     ("c_scrapped", "报废码", "報廢碼", "Scrapped codes"),
-    ("c_buffered", "喷码机缓存", "噴碼機緩存", "In the coder's buffer"),
-    ("c_rate", "速度(件/分钟)", "速度(件/分鐘)", "Speed (items/min)"),
+    (
+        "c_buffered",
+        "喷码机缓存",
+        "噴碼機緩存",
+        "In the coder's buffer",
+    ),
+    (
+        "c_rate",
+        "速度(件/分钟)",
+        "速度(件/分鐘)",
+        "Speed (items/min)",
+    ),
     ("st_idle", "未开始", "未開始", "Not started"),
     ("st_running", "正在打印", "正在列印", "Printing"),
     ("st_held", "故障停机", "故障停機", "Held by a fault"),
@@ -191,12 +201,16 @@ mod tests {
                 .map(str::to_owned),
         );
         for s in [include_str!("server.rs"), include_str!("controller.rs")] {
-            need.extend(used(s, "\"err_", '"').into_iter().map(|k| format!("err_{k}")));
+            need.extend(
+                used(s, "\"err_", '"')
+                    .into_iter()
+                    .map(|k| format!("err_{k}")),
+            );
         }
         // Keys the page builds from values.
         for s in [
-            "idle", "running", "held", "pausing", "paused", "resuming", "stopping", "stopped", "done",
-            "failed",
+            "idle", "running", "held", "pausing", "paused", "resuming", "stopping", "stopped",
+            "done", "failed",
         ] {
             need.push(format!("st_{s}"));
         }
@@ -204,8 +218,14 @@ mod tests {
             need.push(format!("fault_{f}"));
         }
         let have = catalogue("en").unwrap();
-        let missing: Vec<_> = need.iter().filter(|k| have.get(k.as_str()).is_none()).collect();
-        assert!(missing.is_empty(), "missing from the catalogue: {missing:?}");
+        let missing: Vec<_> = need
+            .iter()
+            .filter(|k| have.get(k.as_str()).is_none())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "missing from the catalogue: {missing:?}"
+        );
         assert!(need.len() > 30, "the scan found only {} keys", need.len());
     }
 }

@@ -126,7 +126,10 @@ pub async fn serve(
 
 pub fn router(state: Arc<LineUiState>) -> Router {
     Router::new()
-        .route("/", get(|| async { page(INDEX, "text/html; charset=utf-8") }))
+        .route(
+            "/",
+            get(|| async { page(INDEX, "text/html; charset=utf-8") }),
+        )
         .route(
             "/line.js",
             get(|| async { page(LINE_JS, "text/javascript; charset=utf-8") }),

@@ -19,7 +19,7 @@
 //! | `inspection` | `sampling_inspection`, `daily_inspection` |
 //! | `production` | `raw_material_purchase`, `production_batch` |
 //! | `codes` | `codes_allocated`, `codes_encoded`, `codes_commissioned`, `codes_scrapped`, `aggregation`, `disaggregation`; v2: `code_template`, `codes_disabled`, `codes_enabled` |
-//! | `logistics` | `shipment`, `scan_receipt`, `stock_take`, `stock_adjustment` |
+//! | `logistics` | `shipment`, `scan_receipt`, `stock_take`, `stock_adjustment`; v3: `sales_order` |
 //! | `admin` | `recall_alert`, `downlink_applied`, `void` |
 //!
 //! A credit sale (赊账) is a `sale_ticket` with `payment: credit` and a buyer; `repayment` settles
@@ -52,7 +52,9 @@ pub use common::{
 };
 pub use error::EventError;
 pub use inspection::{CheckItem, DailyInspection, SamplingInspection, TestItem};
-pub use logistics::{GoodsLine, ScanReceipt, Shipment, StockAdjustment, StockCount, StockTake};
+pub use logistics::{
+    GoodsLine, OrderLine, SalesOrder, ScanReceipt, Shipment, StockAdjustment, StockCount, StockTake,
+};
 pub use market::{
     CashDirection, IncomeExpense, Purchase, Repayment, SaleLine, SaleTicket, Weighing,
 };
@@ -65,7 +67,7 @@ pub use registry::{
 use serde::{Deserialize, Serialize};
 
 /// Version of the event vocabulary an entry was written with. Hashed with the entry.
-pub const VOCABULARY_VERSION: u16 = 2;
+pub const VOCABULARY_VERSION: u16 = 3;
 
 macro_rules! events {
     ($( $(#[$doc:meta])* $variant:ident($body:ty) = $tag:literal, )*) => {
@@ -189,4 +191,6 @@ events! {
     CodesDisabled(CodesDisabled) = "codes_disabled",
     /// v2: codes enabled again (启用, 4.2.6).
     CodesEnabled(CodesEnabled) = "codes_enabled",
+    /// v3: a sale order (销售单, 4.2.3 / 4.3.2); shipments name it by `order_no`.
+    SalesOrder(SalesOrder) = "sales_order",
 }
