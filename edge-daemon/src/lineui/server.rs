@@ -156,13 +156,22 @@ fn refuse(code: StatusCode, key: &str) -> Response {
     (code, Json(json!({ "error": key }))).into_response()
 }
 
-fn session(st: &LineUiState, headers: &HeaderMap) -> Result<Session, Response> {
+/// No session: 401 with the key the page shows.
+struct NotLoggedIn;
+
+impl IntoResponse for NotLoggedIn {
+    fn into_response(self) -> Response {
+        refuse(StatusCode::UNAUTHORIZED, "err_login")
+    }
+}
+
+fn session(st: &LineUiState, headers: &HeaderMap) -> Result<Session, NotLoggedIn> {
     headers
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
         .and_then(token_from_cookies)
         .and_then(|t| st.sessions.get(t))
-        .ok_or_else(|| refuse(StatusCode::UNAUTHORIZED, "err_login"))
+        .ok_or(NotLoggedIn)
 }
 
 async fn i18n(Path(lang): Path<String>) -> Response {
@@ -205,7 +214,7 @@ async fn logout(State(st): State<Arc<LineUiState>>, headers: HeaderMap) -> Respo
 async fn boot(State(st): State<Arc<LineUiState>>, headers: HeaderMap) -> Response {
     let s = match session(&st, &headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     Json(json!({
         "user": s.user,
@@ -220,7 +229,7 @@ async fn boot(State(st): State<Arc<LineUiState>>, headers: HeaderMap) -> Respons
 async fn events(
     State(st): State<Arc<LineUiState>>,
     headers: HeaderMap,
-) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, Response> {
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, NotLoggedIn> {
     session(&st, &headers)?;
     let mut rx = st.controller.subscribe();
     let first = rx.borrow_and_update().clone();
@@ -261,7 +270,7 @@ async fn control(
 ) -> Response {
     let s = match session(&st, &headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let c = &st.controller;
     let done = match b.action {
@@ -290,7 +299,7 @@ fn action_name(a: &Action) -> &'static str {
 
 async fn reconcile(State(st): State<Arc<LineUiState>>, headers: HeaderMap) -> Response {
     if let Err(r) = session(&st, &headers) {
-        return r;
+        return r.into_response();
     }
     let st2 = st.clone();
     match tokio::task::spawn_blocking(move || st2.controller.reconcile()).await {
