@@ -27,6 +27,9 @@ pub struct EdgeConfig {
     pub ui: UiConfig,
     #[serde(default)]
     pub log: LogConfig,
+    /// A production line box: the job it runs and its line screen (see `crate::line::config`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<crate::line::config::LineSection>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -222,6 +225,7 @@ impl EdgeConfig {
             sync: SyncConfig::default(),
             ui: UiConfig::default(),
             log: LogConfig::default(),
+            line: None,
         }
     }
 
@@ -258,6 +262,16 @@ impl EdgeConfig {
         } else {
             apply_env(&text, &overrides)?
         };
+        if let Some(line) = &config.line
+            && let Err(e) = line.validate()
+        {
+            return Err(key_error(
+                path,
+                &text,
+                &format!("line.{}", e.key),
+                e.message,
+            ));
+        }
         let base = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -364,6 +378,44 @@ fn key_at(text: &str, offset: usize, message: &str) -> String {
     }
 }
 
+/// A value serde accepted but validation refused: file:line of the dotted `key` (or of the
+/// nearest section header above it that the file has).
+fn key_error(path: &Path, text: &str, key: &str, message: String) -> ConfigError {
+    let mut section = String::new();
+    let mut found: Option<usize> = None;
+    let mut header: Option<usize> = None;
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim();
+        if t.starts_with('[') && !t.starts_with("[[") {
+            section = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            if key.starts_with(&format!("{section}.")) {
+                header = Some(i);
+            }
+            continue;
+        }
+        let Some((k, _)) = t.split_once('=') else {
+            continue;
+        };
+        let k = k.trim().trim_matches('"');
+        let full = if section.is_empty() {
+            k.to_string()
+        } else {
+            format!("{section}.{k}")
+        };
+        if full == key {
+            found = Some(i);
+            break;
+        }
+    }
+    ConfigError::Invalid {
+        path: path.to_path_buf(),
+        line: found.or(header).map_or(1, |i| i + 1),
+        column: 1,
+        key: key.to_string(),
+        message,
+    }
+}
+
 /// A config with the place it came from, for resolving relative paths.
 #[derive(Debug, Clone)]
 pub struct LoadedConfig {
@@ -446,6 +498,34 @@ mod tests {
         let (_d, p) = write("[device]\nid = \"stall-a01\"\n[ui]\nlisten = \"nowhere\"\n");
         let e = EdgeConfig::load_with_env(&p, []).unwrap_err().to_string();
         assert!(e.contains(":4:") && e.contains("ui.listen"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_line_section_names_line_and_key() {
+        let base = "[device]\nid = \"line-a01\"\n\n[line]\njob = \"J1\"\nbatch = \"B1\"\n\
+                    template = \"t\"\ncount = 10\n\
+                    users = [{ name = \"王\", role = \"owner\", pin = \"2468\" }]\n\
+                    [line.coder]\nprotocol = \"tij\"\nconnect = \"tcp://127.0.0.1:9\"\n";
+        let (_d, p) = write(base);
+        assert!(
+            EdgeConfig::load_with_env(&p, [])
+                .unwrap()
+                .config
+                .line
+                .is_some()
+        );
+        let (_d, p) = write(&format!("{base}[line.water]\nlow = 50\nhigh = 20\n"));
+        let e = EdgeConfig::load_with_env(&p, []).unwrap_err().to_string();
+        assert!(
+            e.contains("edge.toml:14:") && e.contains("line.water.low"),
+            "{e}"
+        );
+        let (_d, p) = write(&base.replace("protocol = \"tij\"", "protocol = \"laser\""));
+        let e = EdgeConfig::load_with_env(&p, []).unwrap_err().to_string();
+        assert!(
+            e.contains(":11:") && e.contains("line.coder.protocol"),
+            "{e}"
+        );
     }
 
     #[test]

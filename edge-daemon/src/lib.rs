@@ -14,6 +14,7 @@ pub mod config;
 pub mod keys;
 pub mod ledger;
 pub mod line;
+pub mod lineui;
 pub mod producer;
 pub mod stall;
 pub mod sync;

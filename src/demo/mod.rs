@@ -43,6 +43,9 @@ pub struct DemoArgs {
     /// Address of the stall box's touchscreen UI. Port 0 picks a free one.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub stall_ui: SocketAddr,
+    /// Address of the factory line box's line screen. Port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub line_ui: SocketAddr,
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
@@ -80,7 +83,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     .await
     .context("cannot start the stall box")?;
 
-    let line = line::LineBox::start(data_dir.join("factory-line"), args.line_speed)
+    let line = line::LineBox::start(data_dir.join("factory-line"), args.line_speed, args.line_ui)
         .await
         .context("cannot start the factory line box")?;
 
@@ -93,8 +96,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         scale: stall.scale_uri(),
         printer: stall.printer_uri(),
         sync: "mqtt: the box signs each batch; the cloud verifies, stores and acks".into(),
-        line_ui: None,
+        line_ui: line.ui_url(),
         line_db: line.db_path(),
+        line_config: line.config_path(),
         coder_log: line.coder_log(),
         coder: line.coder_uri(),
     };
@@ -122,11 +126,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                     }
                     Err(e) => eprintln!("sale failed: {e:#}"),
                 }
-                let l = line.stats();
-                println!(
-                    "factory line: {} codes printed and confirmed, {} scrapped, {} in the coder",
-                    l.encoded, l.scrapped, l.in_flight
-                );
+                if let Some(l) = line.stats() {
+                    println!(
+                        "factory line ({}): {} codes printed and confirmed, {} scrapped, {} in the coder",
+                        l.state, l.encoded, l.scrapped, l.buffered
+                    );
+                }
                 made += 1;
                 if args.sales.is_some_and(|n| made >= n) {
                     break;

@@ -22,10 +22,12 @@ pub struct Ports {
     pub printer: String,
     /// How the box reaches the cloud: "mqtt" when the sync client runs, else why not.
     pub sync: String,
-    /// The factory line box's line screen (not built yet: null).
+    /// The factory line box's line screen (PIN 6666); null if it did not start.
     pub line_ui: Option<String>,
     /// The factory line box's ledger (SQLite): `baytrace-edge line reconcile --db` it.
     pub line_db: PathBuf,
+    /// The factory line box's `edge.toml` (its `[line]` job, keys and ledger).
+    pub line_config: PathBuf,
     /// The coder simulator's print log: one printed code per line.
     pub coder_log: PathBuf,
     /// The simulated coder, as a driver URI.
@@ -68,6 +70,13 @@ impl Ports {
                 super::stall::STAFF_PIN
             ),
             None => println!("  stall touchscreen UI   not built yet"),
+        }
+        match &self.line_ui {
+            Some(u) => println!(
+                "  line screen            {u}   (PIN {})",
+                super::line::LINE_PIN
+            ),
+            None => println!("  line screen            not started"),
         }
         println!("Endpoints as JSON: {}. Ctrl-C stops.", path.display());
     }

@@ -198,6 +198,15 @@ fn run(config: &Path) -> anyhow::Result<ExitCode> {
     if let Ok(o) = crate::ui::UiOptions::from_config(&c) {
         ledger.set_ticket_codec(o.codec);
     }
+    // The line screen reads the template with the ledger before it goes to the writer. Like
+    // the stall UI, a line screen that cannot start leaves the box recording and syncing.
+    let line = match crate::lineui::prepare(&c, &ledger) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "line screen not started");
+            None
+        }
+    };
     let writer = LedgerWriter::spawn(ledger, WriterOptions::default())?;
     // Two workers: the MQTT event loop keeps flowing while the sync driver reads the ledger.
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -241,6 +250,19 @@ fn run(config: &Path) -> anyhow::Result<ExitCode> {
             tracing::info!("local UI is off ([ui] enabled = false)");
             None
         };
+        let line = match line {
+            Some(p) => match p.serve(writer.handle()).await {
+                Ok(s) => {
+                    tracing::info!(url = %format!("http://{}/", s.addr), "line screen serving");
+                    Some(s)
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "line screen not started");
+                    None
+                }
+            },
+            None => None,
+        };
         // The "ready" line (tests and supervisors wait for it).
         tracing::info!(
             ui = %ui.as_ref().map_or_else(|| "off".to_owned(), |s| format!("http://{}/", s.addr)),
@@ -254,6 +276,10 @@ fn run(config: &Path) -> anyhow::Result<ExitCode> {
         }
         if let Some(u) = ui {
             u.stop().await;
+        }
+        // Settles what is in flight on the coder before the ledger closes.
+        if let Some(l) = line {
+            l.stop().await;
         }
         if let Some(s) = sync
             && let Err(e) = s.stop().await

@@ -16,7 +16,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
-use trace_core::product_code::{CodeVars, Day, Field};
 
 #[derive(Debug, Subcommand)]
 pub enum LineCommand {
@@ -225,33 +224,12 @@ fn template_format(
     }
     let c = EdgeConfig::load(config)?;
     let keys = DeviceKeys::read(&c.signing_key_path(), &c.ticket_key_path())?;
-    let codec = crate::codes::codec(ledger, &keys.ticket_key, template)
-        .with_context(|| format!("template {template:?}: save it with `codes template add`"))?;
-    let day = |s: &Option<String>, what: &str| -> anyhow::Result<Option<Day>> {
-        s.as_deref()
-            .map(|d| Day::parse(d).with_context(|| format!("--{what}")))
-            .transpose()
-    };
-    // The batch rides in the code only when the template has a batch field; the allocation
-    // records it either way.
-    let has_batch = codec
-        .template()
-        .fields
-        .iter()
-        .any(|f| matches!(f, Field::Batch { .. }));
-    let vars = CodeVars {
-        batch: has_batch.then(|| a.batch.clone()),
-        production_date: day(&a.production_date, "production-date")?,
-        expiry_date: day(&a.expiry_date, "expiry-date")?,
-    };
-    let codes = codec
-        .for_batch(&vars)
-        .with_context(|| format!("batch {} does not suit template {template:?}", a.batch))?;
-    Ok(Arc::new(move |serial: u64| {
-        // Allocations past the template's capacity are refused by the codes projection before
-        // any serial is sent, so every serial the job formats is in range.
-        codes
-            .code_for(serial)
-            .expect("the codes projection refuses serials beyond the template's capacity")
-    }))
+    Ok(crate::line::config::template_format(
+        ledger,
+        &keys.ticket_key,
+        template,
+        &a.batch,
+        a.production_date.as_deref(),
+        a.expiry_date.as_deref(),
+    )?)
 }

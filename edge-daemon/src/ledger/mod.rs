@@ -527,7 +527,15 @@ fn append_in(
         }
         return Err(LedgerError::sqlite(path, "inserting the entry", e));
     }
-    projection::apply(conn, seq, event, d.ticket_counter, acc).map_err(|e| e.into_ledger(path))?;
+    projection::apply(
+        conn,
+        seq,
+        d.prepared.draft().at.0,
+        event,
+        d.ticket_counter,
+        acc,
+    )
+    .map_err(|e| e.into_ledger(path))?;
     *head = Head { seq, hash };
     Ok(())
 }

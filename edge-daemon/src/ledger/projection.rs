@@ -71,6 +71,7 @@ impl Deltas {
 pub(crate) fn apply(
     conn: &Connection,
     seq: u64,
+    at: i64,
     event: &Event,
     ticket_counter: Option<u64>,
     acc: &mut Deltas,
@@ -89,7 +90,7 @@ pub(crate) fn apply(
     crate::codes::projection::apply(conn, seq, event)?.map_err(ProjError::Rejected)?;
     crate::line::projection::apply(conn, seq, event)?.map_err(ProjError::Rejected)?;
     crate::producer::projection::apply(conn, seq, event)?;
-    crate::stall::projection::apply(conn, seq, event)?.map_err(ProjError::Rejected)?;
+    crate::stall::projection::apply(conn, seq, at, event)?.map_err(ProjError::Rejected)?;
     *d.kinds.entry(event.kind()).or_default() += 1;
     Ok(())
 }

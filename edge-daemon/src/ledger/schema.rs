@@ -27,10 +27,11 @@ static MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0005_stall.sql")),
     M::up(include_str!("../../migrations/0006_stall_records.sql")),
     M::up(include_str!("../../migrations/0007_ticket_counters.sql")),
+    M::up(include_str!("../../migrations/0008_line_screen.sql")),
 ];
 
 /// The schema version this binary writes and understands.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::from_slice(MIGRATIONS)
@@ -55,6 +56,9 @@ pub(crate) fn configure(conn: &Connection, path: &Path, busy: Duration) -> Resul
     // burst touches leaf pages all over it; keeping them cached saves reads, not durability.
     conn.pragma_update(None, "cache_size", -16_384)
         .ctx(path, "setting cache_size")?;
+    // Every projection has its own statements (a sale alone runs a dozen): with rusqlite's
+    // default cache of 16, mixed workloads would re-prepare SQL on every append.
+    conn.set_prepared_statement_cache_capacity(64);
     // Keep the WAL from growing without bound during long bursts.
     conn.pragma_update(None, "wal_autocheckpoint", 1000)
         .ctx(path, "setting wal_autocheckpoint")?;

@@ -55,6 +55,24 @@ pub struct LineStats {
     pub recovered_encoded: u64,
     pub last_fault: Option<String>,
     pub paused: bool,
+    /// What stops the line right now, if anything (the line screen shows it with what to do);
+    /// `None` while printing normally.
+    pub fault: Option<LineFault>,
+}
+
+/// A condition that holds the line up, as the operator must be told about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LineFault {
+    /// The coder does not answer (cable, power, network): the job reconnects by itself.
+    Disconnected { detail: String },
+    /// The coder reports a fault of its own (print head, ink, …) and will not print until it
+    /// is cleared at the machine.
+    Coder { code: u32, text: String },
+    /// The coder refused codes because its buffer is full.
+    BufferFull,
+    /// The coder refused a command or its evidence did not add up; the job settled and goes on.
+    Other { detail: String },
 }
 
 enum Trouble {
@@ -94,10 +112,12 @@ struct Line<'a> {
     stats_tx: &'a watch::Sender<LineStats>,
 }
 
-/// Connect, retrying until the coder answers or the job is told to stop.
+/// Connect, retrying until the coder answers or the job is told to stop. Each failed attempt
+/// is reported through `unreachable` (the line screen says the coder is disconnected).
 async fn connect(
     cfg: &LineConfig,
     control: &watch::Receiver<Control>,
+    mut unreachable: impl FnMut(String),
 ) -> Result<Option<AnyCoder<BoxedStream>>, LineError> {
     let mut delay = Duration::from_millis(10);
     loop {
@@ -109,11 +129,13 @@ async fn connect(
                 Ok(c) => return Ok(Some(c)),
                 Err(e) if e.kind() == CoderErrorKind::Transport => {
                     tracing::debug!(error = %e, "coder handshake failed; retrying");
+                    unreachable(e.to_string());
                 }
                 Err(e) => return Err(e.into()),
             },
             Err(e) if e.kind() == device_drivers::transport::TransportErrorKind::Unavailable => {
                 tracing::debug!(error = %e, "coder unavailable; retrying");
+                unreachable(e.to_string());
             }
             Err(e) => return Err(e.into()),
         }
@@ -146,9 +168,14 @@ pub async fn run_job(
             ..LineStats::default()
         });
     }
-    let Some(mut coder) = connect(cfg, &control).await? else {
+    let Some(mut coder) = connect(cfg, &control, |detail| {
+        stats_tx.send_modify(|s| s.fault = Some(LineFault::Disconnected { detail }));
+    })
+    .await?
+    else {
         return Ok(LineStats::default());
     };
+    stats_tx.send_modify(|s| s.fault = None);
     store.set_state(job_id, JobState::Running)?;
 
     // Settle whatever an earlier run left: stop and clear the coder first, so nothing queued
@@ -293,6 +320,9 @@ impl Line<'_> {
         match self.job.on_evidence(ev) {
             Ok(c) => self.unconfirmed.extend(c),
             Err(a) => {
+                self.stats.fault = Some(LineFault::Other {
+                    detail: format!("evidence anomaly: {a}"),
+                });
                 return Err(Trouble::Settle {
                     reconnect: false,
                     why: format!("evidence anomaly: {a}"),
@@ -303,6 +333,7 @@ impl Line<'_> {
         let st: CoderStatus = self.coder.status().await?;
         if !st.faults.is_empty() {
             self.stats.faults += 1;
+            self.stats.fault = Some(coder_fault(&st));
             let why = st
                 .faults
                 .iter()
@@ -341,8 +372,23 @@ impl Line<'_> {
                 }
                 let codes: Vec<String> =
                     serials.iter().map(|s| self.cfg.format.format(*s)).collect();
-                let outcome = self.coder.queue(&codes).await?;
+                let outcome = match self.coder.queue(&codes).await {
+                    Ok(o) => o,
+                    Err(e) => {
+                        if e.kind() != CoderErrorKind::Transport {
+                            self.stats.fault = Some(LineFault::Other {
+                                detail: e.to_string(),
+                            });
+                        }
+                        return Err(e.into());
+                    }
+                };
                 self.job.on_queued(codes.len(), outcome.accepted);
+                if outcome.full {
+                    self.stats.fault = Some(LineFault::BufferFull);
+                } else if self.stats.fault == Some(LineFault::BufferFull) {
+                    self.stats.fault = None;
+                }
             }
         }
         Ok(true)
@@ -372,10 +418,23 @@ impl Line<'_> {
     }
 
     async fn reconnect(&mut self, control: &watch::Receiver<Control>) -> Result<bool, LineError> {
-        match connect(self.cfg, control).await? {
+        self.stats.fault = Some(LineFault::Disconnected {
+            detail: "reconnecting".into(),
+        });
+        self.publish();
+        let stats = &mut self.stats;
+        let tx = self.stats_tx;
+        let found = connect(self.cfg, control, |detail| {
+            stats.fault = Some(LineFault::Disconnected { detail });
+            tx.send_replace(stats.clone());
+        })
+        .await?;
+        match found {
             Some(c) => {
                 self.coder = c;
                 self.stats.reconnects += 1;
+                self.stats.fault = None;
+                self.publish();
                 Ok(true)
             }
             None => Ok(false),
@@ -442,24 +501,14 @@ impl Line<'_> {
         self.recover(false, control).await
     }
 
-    /// Wait for faults to clear, then start printing.
+    /// Wait for faults to clear, then start printing. Returns without starting when told to
+    /// pause or stop meanwhile (a head fault must not keep the operator from stopping).
     async fn start_when_clear(
         &mut self,
         control: &mut watch::Receiver<Control>,
     ) -> Result<(), LineError> {
         loop {
-            if *control.borrow() == Control::Stop {
-                return Ok(());
-            }
-            let ready = async {
-                loop {
-                    if self.coder.status().await?.faults.is_empty() {
-                        return self.coder.start().await;
-                    }
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            };
-            match ready.await {
+            match self.wait_clear_and_start(control).await {
                 Ok(()) => {
                     self.publish();
                     return Ok(());
@@ -474,10 +523,51 @@ impl Line<'_> {
         }
     }
 
+    async fn wait_clear_and_start(
+        &mut self,
+        control: &watch::Receiver<Control>,
+    ) -> Result<(), device_drivers::coder::CoderError> {
+        loop {
+            if *control.borrow() != Control::Run || self.job.is_paused() {
+                return Ok(());
+            }
+            let st = self.coder.status().await?;
+            if st.faults.is_empty() {
+                self.coder.start().await?;
+                if matches!(
+                    self.stats.fault,
+                    Some(LineFault::Coder { .. } | LineFault::Other { .. })
+                ) {
+                    self.stats.fault = None;
+                }
+                return Ok(());
+            }
+            let f = coder_fault(&st);
+            if self.stats.fault.as_ref() != Some(&f) {
+                self.stats.fault = Some(f);
+                self.publish();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     async fn finish(&mut self, state: JobState) -> Result<(), LineError> {
         self.flush(true).await?;
         self.store.set_state(&self.cfg.spec.job, state)?;
         self.publish();
         Ok(())
+    }
+}
+
+/// The first fault a coder reports, as the line screen shows it.
+fn coder_fault(st: &CoderStatus) -> LineFault {
+    match st.faults.first() {
+        Some(f) => LineFault::Coder {
+            code: f.code,
+            text: f.text.clone(),
+        },
+        None => LineFault::Other {
+            detail: "fault".into(),
+        },
     }
 }

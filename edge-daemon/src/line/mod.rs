@@ -26,12 +26,13 @@
 //!
 //! [`Coder`]: device_drivers::coder::Coder
 
+pub mod config;
 pub mod driver;
 pub mod job;
 pub(crate) mod projection;
 pub mod store;
 
-pub use driver::{Control, LineConfig, LineStats, run_job};
+pub use driver::{Control, LineConfig, LineFault, LineStats, run_job};
 pub use job::{Step, Water};
 pub use store::{JobSpec, JobState, LineStore, Reconciliation};
 

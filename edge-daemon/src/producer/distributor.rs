@@ -191,6 +191,7 @@ pub fn sell(ledger: &mut Ledger, input: ShipmentInput) -> Result<Vec<Entry>, Pro
             "scan the codes of the goods sold".into(),
         ));
     }
+    super::orders::check_order(ledger, input.order_no.as_deref())?;
     let scanned: HashSet<&String> = input.codes.iter().collect();
     if scanned.len() != input.codes.len() {
         let mut seen = HashSet::new();

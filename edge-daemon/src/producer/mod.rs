@@ -2,10 +2,11 @@
 //!
 //! Domain operations on the box's ledger: raw material purchases, production batches linked to
 //! raw lots, aggregation of units into cases and pallets (by scanning or by count) and its
-//! undoing, shipments that link the codes scanned at dispatch, partners, the entity record and
+//! undoing, sale orders and the shipments that fulfil them (linking the codes scanned at
+//! dispatch), partners, the entity record and
 //! main products; for a distributor: receipt by scanning the upstream's codes (a case brings
 //! its units), sales by scanning, stock per batch with its history, stock-take with adjustment
-//! entries; and the whereabouts query over the box's own entries.
+//! entries, income and expense; and the whereabouts query over the box's own entries.
 //!
 //! Why operations instead of letting callers append events: each one checks what the scanner
 //! delivered against what the box knows (is the code ours, enabled, already in a case, already
@@ -20,6 +21,7 @@ mod directory_lookup;
 mod distributor;
 mod error;
 mod lookup;
+mod orders;
 mod packing;
 pub(crate) mod projection;
 mod query;
@@ -32,6 +34,10 @@ pub use directory_lookup::DirectoryLookup;
 pub use distributor::{StockDifference, receive_by_hand, receive_by_scan, sell, stock_take};
 pub use error::ProducerError;
 pub use lookup::{CodeFacts, CodeLookup, CodeRejection, TableLookup};
+pub use orders::{
+    CashCategory, CashSummary, OrderLineView, OrderView, cash_summary, record_income_expense,
+    record_sales_order, sales_orders,
+};
 pub use packing::{aggregate, aggregate_by_count, disaggregate};
 pub use query::{Move, StockRow, moves, stock, whereabouts};
 pub use records::{

@@ -181,6 +181,23 @@ pub(crate) fn apply(conn: &Connection, seq: i64, event: &Event) -> Result<(), Pr
                 c,
             )?;
         }
+        Event::SalesOrder(o) => {
+            if let Some(other) = one_i64(
+                conn,
+                "SELECT seq FROM prod_orders WHERE order_no = ?1",
+                &o.order_no,
+            )? {
+                return reject(format!(
+                    "sale order {} is already recorded (entry {other})",
+                    o.order_no
+                ));
+            }
+            conn.prepare_cached(
+                "INSERT INTO prod_orders (order_no, customer, ordered_on, seq) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![o.order_no, o.customer.name, o.ordered_on, seq])?;
+        }
         Event::Void(v) => undo(conn, seq, v.target_seq)?,
         _ => {}
     }
@@ -222,6 +239,7 @@ fn undo(conn: &Connection, seq: i64, target: u64) -> Result<(), ProjError> {
         "prod_packs",
         "prod_dispatched",
         "prod_received",
+        "prod_orders",
     ] {
         conn.prepare_cached(&format!("DELETE FROM {table} WHERE seq = ?1"))?
             .execute([t])?;

@@ -45,6 +45,7 @@ pub fn ship(
             seq,
         });
     }
+    super::orders::check_order(ledger, input.order_no.as_deref())?;
     let mut seen = HashSet::new();
     let mut facts: HashMap<String, CodeFacts> = HashMap::new();
     let mut kids: HashMap<String, Vec<String>> = HashMap::new();
@@ -175,6 +176,9 @@ fn shipment_seq(ledger: &Ledger, no: &str) -> Result<Option<u64>, ProducerError>
 pub struct Manifest {
     pub supplier: Party,
     pub shipment_no: String,
+    /// The sale order the shipment fulfils (the receiving box shows it with the goods).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_no: Option<String>,
     pub lines: Vec<GoodsLine>,
     pub codes: Vec<String>,
     pub contents: Vec<Aggregation>,
@@ -222,6 +226,7 @@ pub fn manifest(ledger: &Ledger, shipment_no: &str) -> Result<Manifest, Producer
     Ok(Manifest {
         supplier,
         shipment_no: s.shipment_no,
+        order_no: s.order_no,
         lines: s.lines,
         codes: s.codes,
         contents,

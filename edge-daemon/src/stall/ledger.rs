@@ -220,8 +220,8 @@ pub fn query(c: &Connection, b: &Bounds, limit: usize) -> Result<Vec<Row>, rusql
     if b.sales {
         let mut s = c.prepare_cached(
             "SELECT s.seq, s.line, s.at, s.product, s.grams, s.count, s.amount, s.payment, s.buyer, \
-             s.voided, t.ticket_code FROM stall_sale_lines s \
-             LEFT JOIN ticket_codes t ON t.seq = s.seq \
+             s.voided, json_extract(e.body, '$.ticket_code') FROM stall_sale_lines s \
+             JOIN entries e ON e.seq = s.seq \
              WHERE s.at >= ?1 AND s.at < ?2 AND (?3 IS NULL OR s.product = ?3) \
              AND (?4 IS NULL OR s.buyer = ?4) \
              AND (?5 IS NULL OR EXISTS (SELECT 1 FROM stall_alloc a JOIN stall_lots l ON l.seq = a.lot_seq \

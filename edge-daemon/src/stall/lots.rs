@@ -15,24 +15,33 @@ use trace_core::event::{Purchase, SaleAttribution, SaleTicket};
 /// A refusal (the entry is not appended) or a storage error.
 pub(crate) type Checked = Result<Result<(), String>, rusqlite::Error>;
 
-pub(crate) fn purchase(conn: &Connection, seq: i64, p: &Purchase) -> Result<(), rusqlite::Error> {
+pub(crate) fn purchase(
+    conn: &Connection,
+    seq: i64,
+    at: i64,
+    p: &Purchase,
+) -> Result<(), rusqlite::Error> {
     let g = p.grams.map_or(0, |g| g.0);
     let c = i64::from(p.count.unwrap_or(0));
     conn.prepare_cached(
         "INSERT INTO stall_lots (seq, at, product, batch, supplier, origin, grams, count, amount, \
-         left_grams, left_count) SELECT ?1, at, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6, ?7 \
-         FROM entries WHERE seq = ?1",
+         left_grams, left_count) VALUES (?1, ?9, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?6, ?7)",
     )?
     .execute(params![
-        seq, p.product, p.batch, p.supplier, p.origin, g, c, p.amount.0
+        seq, p.product, p.batch, p.supplier, p.origin, g, c, p.amount.0, at
     ])?;
     Ok(())
 }
 
-pub(crate) fn sale(conn: &Connection, seq: i64, t: &SaleTicket) -> Result<(), rusqlite::Error> {
+pub(crate) fn sale(
+    conn: &Connection,
+    seq: i64,
+    at: i64,
+    t: &SaleTicket,
+) -> Result<(), rusqlite::Error> {
     let mut ins = conn.prepare_cached(
         "INSERT INTO stall_sale_lines (seq, line, at, product, grams, count, amount, payment, buyer) \
-         SELECT ?1, ?2, at, ?3, ?4, ?5, ?6, ?7, ?8 FROM entries WHERE seq = ?1",
+         VALUES (?1, ?2, ?9, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     let payment = serde_json::to_value(t.payment)
         .ok()
@@ -43,7 +52,7 @@ pub(crate) fn sale(conn: &Connection, seq: i64, t: &SaleTicket) -> Result<(), ru
         let c = i64::from(l.count.unwrap_or(0));
         let line = i64::try_from(i).unwrap_or(i64::MAX);
         ins.execute(params![
-            seq, line, l.product, g, c, l.amount.0, payment, t.buyer
+            seq, line, l.product, g, c, l.amount.0, payment, t.buyer, at
         ])?;
         fifo(conn, seq, line, &l.product, g, c)?;
     }

@@ -24,9 +24,11 @@ fn tag<T: serde::Serialize>(v: T) -> String {
         .unwrap_or_default()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn cash(
     conn: &Connection,
     seq: i64,
+    at: i64,
     direction: CashDirection,
     category: &str,
     amount: i64,
@@ -35,7 +37,7 @@ fn cash(
 ) -> Result<(), rusqlite::Error> {
     conn.prepare_cached(
         "INSERT INTO stall_cash (seq, at, direction, category, amount, payment, source) \
-         SELECT ?1, at, ?2, ?3, ?4, ?5, ?6 FROM entries WHERE seq = ?1",
+         VALUES (?1, ?7, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         seq,
@@ -52,14 +54,17 @@ fn cash(
 pub const SALES_CATEGORY: &str = "销售";
 pub const REPAYMENT_CATEGORY: &str = "还款";
 
-pub(crate) fn apply(conn: &Connection, seq: i64, event: &Event) -> Checked {
+/// `at` is the entry's device time (passed in: reading it back from `entries` per row cost a
+/// lookup each in bursts).
+pub(crate) fn apply(conn: &Connection, seq: i64, at: i64, event: &Event) -> Checked {
     match event {
         Event::SaleTicket(t) => {
-            lots::sale(conn, seq, t)?;
+            lots::sale(conn, seq, at, t)?;
             if t.payment != PaymentMethod::Credit {
                 cash(
                     conn,
                     seq,
+                    at,
                     CashDirection::Income,
                     SALES_CATEGORY,
                     t.total.0,
@@ -68,7 +73,7 @@ pub(crate) fn apply(conn: &Connection, seq: i64, event: &Event) -> Checked {
                 )?;
             }
         }
-        Event::Purchase(p) => lots::purchase(conn, seq, p)?,
+        Event::Purchase(p) => lots::purchase(conn, seq, at, p)?,
         Event::SaleAttribution(a) => return lots::attribution(conn, seq, a),
         Event::Void(v) => {
             let target = i64::try_from(v.target_seq).unwrap_or(i64::MAX);
@@ -84,6 +89,7 @@ pub(crate) fn apply(conn: &Connection, seq: i64, event: &Event) -> Checked {
         Event::IncomeExpense(x) => cash(
             conn,
             seq,
+            at,
             x.direction,
             &x.category,
             x.amount.0,
@@ -138,20 +144,25 @@ pub(crate) fn apply(conn: &Connection, seq: i64, event: &Event) -> Checked {
         }
         _ => {}
     }
-    credit_and_partners(conn, seq, event)?;
+    credit_and_partners(conn, seq, at, event)?;
     Ok(Ok(()))
 }
 
-fn credit_and_partners(conn: &Connection, seq: i64, event: &Event) -> Result<(), rusqlite::Error> {
+fn credit_and_partners(
+    conn: &Connection,
+    seq: i64,
+    at: i64,
+    event: &Event,
+) -> Result<(), rusqlite::Error> {
     match event {
         Event::SaleTicket(t) if t.payment == PaymentMethod::Credit => {
             let name = t.buyer.as_deref().unwrap_or_default();
             let key = credit_key(t.buyer_id.as_deref(), name);
             conn.prepare_cached(
                 "INSERT INTO stall_credit_sales (seq, customer, ticket_code, amount, at) \
-                 SELECT ?1, ?2, ?3, ?4, at FROM entries WHERE seq = ?1",
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![seq, key, t.ticket_code, t.total.0])?;
+            .execute(params![seq, key, t.ticket_code, t.total.0, at])?;
             conn.prepare_cached(
                 "INSERT INTO stall_credit (customer, name, credit) VALUES (?1, ?2, ?3) \
                  ON CONFLICT(customer) DO UPDATE SET credit = credit + ?3, name = ?2",
@@ -168,6 +179,7 @@ fn credit_and_partners(conn: &Connection, seq: i64, event: &Event) -> Result<(),
             cash(
                 conn,
                 seq,
+                at,
                 CashDirection::Income,
                 REPAYMENT_CATEGORY,
                 r.amount.0,

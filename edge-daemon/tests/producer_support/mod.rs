@@ -9,7 +9,8 @@ use edge_daemon::producer::{
 use std::collections::BTreeMap;
 use std::path::Path;
 use trace_core::event::{
-    CodeLevel, Party, PartyKind, ProductionBatch, RawLotUse, RawMaterialPurchase, SubjectKind,
+    CodeLevel, OrderLine, Party, PartyKind, ProductionBatch, RawLotUse, RawMaterialPurchase,
+    SalesOrder, SubjectKind,
 };
 use trace_core::{CreditCode, DeviceId, Grams, HashAlg};
 
@@ -118,6 +119,25 @@ pub struct Chain {
     /// Every B1 code (units and cases) → the name of where it should be now
     /// (a retailer, a distributor's box id for stock).
     pub expected: BTreeMap<String, String>,
+}
+
+/// Sale order `SO-{no}`: `count` units of the product for `to`.
+pub fn sales_order(no: &str, to: Party, count: u64) -> SalesOrder {
+    SalesOrder {
+        order_no: format!("SO-{no}"),
+        customer: to,
+        ordered_on: "2026-11-21".into(),
+        lines: vec![OrderLine {
+            product: PRODUCT.into(),
+            product_code: None,
+            batch: None,
+            count: Some(count),
+            grams: None,
+            production_date: None,
+            expiry_date: None,
+        }],
+        note: None,
+    }
 }
 
 fn ship_input(no: &str, to: Party, codes: Vec<String>) -> ShipmentInput {
@@ -229,6 +249,16 @@ pub fn build(dir: &Path) -> Chain {
 
     let d1_party = enterprise("深圳甲分销有限公司", D1_USCC);
     let d2_party = enterprise("香港乙贸易公司", D2_USCC);
+    // Each shipment and sale fulfils a sale order (销售单) taken first on the shipping box.
+    let order = |l: &mut Ledger, no: &str, to: &Party, n: u64| {
+        producer::record_sales_order(l, sales_order(no, to.clone(), n)).unwrap();
+    };
+    order(&mut f, "S-001", &d1_party, 24);
+    order(&mut f, "S-002", &d2_party, 36);
+    order(&mut d1, "D1-0001", &Party::named("罗湖某便利店"), 5);
+    order(&mut d1, "D1-0002", &Party::named("福田某超市"), 12);
+    order(&mut d2, "D2-0001", &Party::named("旺角某士多"), 12);
+    order(&mut d2, "D2-0002", &Party::named("铜锣湾某超市"), 12);
     producer::ship(
         &mut f,
         &lookup,

@@ -61,6 +61,61 @@ fn check_lines(lines: &[GoodsLine]) -> Result<(), EventError> {
         .try_for_each(|(i, l)| l.validate(&format!("lines[{i}]")))
 }
 
+/// One line of a sale order: what was ordered. The batch may not be decided when the order is
+/// taken (the shipment's lines, derived from the codes scanned, say which went).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub product: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grams: Option<Grams>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub production_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry_date: Option<String>,
+}
+
+/// 销售单 (§4.2.3, §4.3.2): a customer's order — order no., customer, products and quantities,
+/// date. Shipments (and a distributor's sales) that fulfil it name it by `order_no`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalesOrder {
+    pub order_no: String,
+    pub customer: Party,
+    /// YYYY-MM-DD, the day the order was taken.
+    pub ordered_on: String,
+    pub lines: Vec<OrderLine>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl SalesOrder {
+    pub fn validate(&self) -> Result<(), EventError> {
+        check::non_empty("order_no", &self.order_no)?;
+        check::non_empty("customer.name", &self.customer.name)?;
+        check::date("ordered_on", &self.ordered_on)?;
+        check::non_empty_list("lines", &self.lines)?;
+        for (i, l) in self.lines.iter().enumerate() {
+            let f = format!("lines[{i}]");
+            check::non_empty(&format!("{f}.product"), &l.product)?;
+            check::some_quantity(&f, l.grams, l.count)?;
+            if l.count == Some(0) || l.grams.is_some_and(|g| g.0 == 0) {
+                return Err(EventError::Invalid {
+                    field: f,
+                    reason: "an ordered quantity must be more than zero".into(),
+                });
+            }
+            check::opt_date(&format!("{f}.production_date"), &l.production_date)?;
+            check::opt_date(&format!("{f}.expiry_date"), &l.expiry_date)?;
+        }
+        Ok(())
+    }
+}
+
 /// 发货: goods leave for a customer; the scanned case/pallet codes tie the shipment to units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shipment {

@@ -19,7 +19,7 @@
 //! | `inspection` | `sampling_inspection`, `daily_inspection` |
 //! | `production` | `raw_material_purchase`, `production_batch` |
 //! | `codes` | `codes_allocated`, `codes_encoded`, `codes_commissioned`, `codes_scrapped`, `aggregation`, `disaggregation`; v2: `code_template`, `codes_disabled`, `codes_enabled` |
-//! | `logistics` | `shipment`, `scan_receipt`, `stock_take`, `stock_adjustment` |
+//! | `logistics` | `shipment`, `scan_receipt`, `stock_take`, `stock_adjustment`; v3: `sales_order` |
 //! | `admin` | `recall_alert`, `downlink_applied`, `void` |
 //! | `stall` | v3: `sale_attribution`, `cash_category` |
 //!
@@ -54,7 +54,9 @@ pub use common::{
 };
 pub use error::EventError;
 pub use inspection::{CheckItem, DailyInspection, SamplingInspection, TestItem};
-pub use logistics::{GoodsLine, ScanReceipt, Shipment, StockAdjustment, StockCount, StockTake};
+pub use logistics::{
+    GoodsLine, OrderLine, SalesOrder, ScanReceipt, Shipment, StockAdjustment, StockCount, StockTake,
+};
 pub use market::{
     CashDirection, IncomeExpense, Purchase, Repayment, SaleLine, SaleTicket, Weighing,
 };
@@ -196,4 +198,6 @@ events! {
     SaleAttribution(SaleAttribution) = "sale_attribution",
     /// v3: an income/expense category added or removed (收支分类).
     CashCategory(CashCategory) = "cash_category",
+    /// v3: a sale order (销售单, 4.2.3 / 4.3.2); shipments name it by `order_no`.
+    SalesOrder(SalesOrder) = "sales_order",
 }

@@ -425,5 +425,21 @@ pub(crate) fn samples() -> Vec<Event> {
             removed: false,
         }
         .into(),
+        SalesOrder {
+            order_no: "SO-1".into(),
+            customer: Party::named("某超市"),
+            ordered_on: "2026-11-21".into(),
+            lines: vec![OrderLine {
+                product: "腊肠 500g".into(),
+                product_code: None,
+                batch: None,
+                count: Some(24),
+                grams: None,
+                production_date: None,
+                expiry_date: None,
+            }],
+            note: None,
+        }
+        .into(),
     ]
 }
