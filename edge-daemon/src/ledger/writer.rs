@@ -12,7 +12,8 @@
 //! canonical bytes do not depend on `seq`, so only hashing is left for the writer.
 //!
 //! Design: a bounded std channel (backpressure when the disk cannot keep up) feeding a loop
-//! `recv one → drain the rest → append_group → reply each`. A refused draft gets its own
+//! `recv one → drain the rest (lingering briefly for more once a batch is forming) →
+//! append_group → reply each`. A refused draft gets its own
 //! error (savepoint rollback) without failing its neighbours; a storage failure fails the whole
 //! batch, and every caller in it gets that error. The thread stops when every handle is
 //! dropped or [`LedgerWriter::shutdown`] is called, and gives the ledger back.
@@ -29,6 +30,11 @@ pub struct WriterOptions {
     pub max_batch: usize,
     /// Drafts that may wait in the queue before `submit` blocks.
     pub queue: usize,
+    /// While a batch is forming under load (more than one draft already taken), wait up to
+    /// this long for the next draft before committing, so a burst whose producer is still
+    /// encoding lands in one transaction (one fsync) instead of several. A lone draft never
+    /// waits: with nobody else queued it commits at once.
+    pub linger: std::time::Duration,
 }
 
 impl Default for WriterOptions {
@@ -36,6 +42,7 @@ impl Default for WriterOptions {
         WriterOptions {
             max_batch: 1024,
             queue: 8192,
+            linger: std::time::Duration::from_micros(200),
         }
     }
 }
@@ -115,9 +122,10 @@ impl LedgerWriter {
         let device = ledger.device().clone();
         let codec = ledger.ticket_codec().cloned();
         let max_batch = opts.max_batch.max(1);
+        let linger = opts.linger;
         let thread = std::thread::Builder::new()
             .name("ledger-writer".into())
-            .spawn(move || run(ledger, &rx, max_batch))
+            .spawn(move || run(ledger, &rx, max_batch, linger))
             .map_err(|e| LedgerError::Internal {
                 what: "starting the ledger writer",
                 detail: e.to_string(),
@@ -144,7 +152,12 @@ impl LedgerWriter {
     }
 }
 
-fn run(mut ledger: Ledger, rx: &mpsc::Receiver<Msg>, max_batch: usize) -> Ledger {
+fn run(
+    mut ledger: Ledger,
+    rx: &mpsc::Receiver<Msg>,
+    max_batch: usize,
+    linger: std::time::Duration,
+) -> Ledger {
     let mut drafts = Vec::with_capacity(max_batch);
     let mut replies: Vec<Reply> = Vec::with_capacity(max_batch);
     loop {
@@ -157,13 +170,25 @@ fn run(mut ledger: Ledger, rx: &mpsc::Receiver<Msg>, max_batch: usize) -> Ledger
             Ok(Msg::Stop) | Err(_) => stop = true,
         }
         while !stop && drafts.len() < max_batch {
-            match rx.try_recv() {
+            let next = match rx.try_recv() {
+                Err(mpsc::TryRecvError::Empty) if drafts.len() > 1 && !linger.is_zero() => {
+                    match rx.recv_timeout(linger) {
+                        Ok(m) => Ok(m),
+                        Err(mpsc::RecvTimeoutError::Timeout) => break,
+                        Err(mpsc::RecvTimeoutError::Disconnected) => {
+                            Err(mpsc::TryRecvError::Disconnected)
+                        }
+                    }
+                }
+                Err(mpsc::TryRecvError::Empty) => break,
+                other => other,
+            };
+            match next {
                 Ok(Msg::Append(d, r)) => {
                     drafts.push(*d);
                     replies.push(r);
                 }
-                Ok(Msg::Stop) | Err(mpsc::TryRecvError::Disconnected) => stop = true,
-                Err(mpsc::TryRecvError::Empty) => break,
+                Ok(Msg::Stop) | Err(_) => stop = true,
             }
         }
         if !drafts.is_empty() {
