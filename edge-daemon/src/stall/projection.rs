@@ -45,7 +45,8 @@ fn cash(
         category,
         amount,
         tag(payment),
-        source
+        source,
+        at
     ])?;
     Ok(())
 }
