@@ -93,9 +93,8 @@ pub fn resolve(
         }
     };
     let amount = i64::from(label.amount);
-    let weight_range = || {
-        FieldError::new("label", "err_label_weight").with(Grams(MAX_LINE_GRAMS).kg_string())
-    };
+    let weight_range =
+        || FieldError::new("label", "err_label_weight").with(Grams(MAX_LINE_GRAMS).kg_string());
     let (grams, count, amount) = match (p.unit, label.measure) {
         (PriceUnit::Item, Measure::Weight) => {
             return Err(FieldError::new("label", "err_label_unit").with(&p.name));
@@ -213,7 +212,10 @@ mod tests {
         let mut twice = products();
         twice[1].code = Some("101".into());
         let e = resolve(&label(Measure::Weight, 101, 812), &l, &twice).unwrap_err();
-        assert_eq!((e.key, e.arg.as_deref()), ("err_label_ambiguous", Some("101")));
+        assert_eq!(
+            (e.key, e.arg.as_deref()),
+            ("err_label_ambiguous", Some("101"))
+        );
         let seven = [2, 7, 0, 0, 1, 0, 1, 0, 0, 8, 1, 2];
         let check = trace_core::label::gs1_check_digit(&seven);
         let seven = format!("270010100812{check}");

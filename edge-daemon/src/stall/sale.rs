@@ -92,7 +92,9 @@ fn label_line(
         || l.grams.is_some_and(|g| Some(g) != line.grams)
         || l.count
             .is_some_and(|c| Some(c) != line.count.map(i64::from))
-        || l.unit_price.as_deref().is_some_and(|u| !u.trim().is_empty())
+        || l.unit_price
+            .as_deref()
+            .is_some_and(|u| !u.trim().is_empty())
         || l.price_unit.is_some_and(|u| u != line.unit);
     if disagrees {
         return Err(FieldError::new(f("label"), "err_label_mismatch").with(&line.product));
@@ -348,8 +350,15 @@ mod tests {
             ],
             PaymentMethod::Cash,
         );
-        let t = build(&i, &products(), &layout(), &code(), &|_| Provenance::default()).unwrap();
-        let got: Vec<_> = t.lines.iter().map(|l| (l.product.as_str(), l.grams, l.amount)).collect();
+        let t = build(&i, &products(), &layout(), &code(), &|_| {
+            Provenance::default()
+        })
+        .unwrap();
+        let got: Vec<_> = t
+            .lines
+            .iter()
+            .map(|l| (l.product.as_str(), l.grams, l.amount))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -367,7 +376,11 @@ mod tests {
         use trace_core::label::Measure;
         let good = label(Measure::Weight, 1, 812);
         let mut bytes = good.clone().into_bytes();
-        bytes[11] = if bytes[11] == b'9' { b'1' } else { bytes[11] + 1 };
+        bytes[11] = if bytes[11] == b'9' {
+            b'1'
+        } else {
+            bytes[11] + 1
+        };
         let tampered = String::from_utf8(bytes).unwrap();
         let i = input(
             vec![
@@ -388,7 +401,10 @@ mod tests {
             ],
             PaymentMethod::Cash,
         );
-        let errs = build(&i, &products(), &layout(), &code(), &|_| Provenance::default()).unwrap_err();
+        let errs = build(&i, &products(), &layout(), &code(), &|_| {
+            Provenance::default()
+        })
+        .unwrap_err();
         let got: Vec<(&str, &str)> = errs.iter().map(|e| (e.field.as_str(), e.key)).collect();
         assert_eq!(
             got,
@@ -458,7 +474,10 @@ mod tests {
             name: "优惠".into(),
             amount: "abc".into(),
         });
-        let errs = build(&i, &products(), &layout(), &code(), &|_| Provenance::default()).unwrap_err();
+        let errs = build(&i, &products(), &layout(), &code(), &|_| {
+            Provenance::default()
+        })
+        .unwrap_err();
         let got: Vec<(&str, &str)> = errs.iter().map(|e| (e.field.as_str(), e.key)).collect();
         assert_eq!(
             got,
@@ -482,7 +501,10 @@ mod tests {
             name: "优惠".into(),
             amount: "-5".into(),
         });
-        let errs = build(&i, &products(), &layout(), &code(), &|_| Provenance::default()).unwrap_err();
+        let errs = build(&i, &products(), &layout(), &code(), &|_| {
+            Provenance::default()
+        })
+        .unwrap_err();
         assert_eq!(errs[0].key, "err_discount_too_big");
     }
 }

@@ -171,12 +171,7 @@ pub const MESSAGES: &[(&str, &str, &str, &str)] = &[
         "This label is already on the ticket: {}. Scanned twice?",
     ),
     ("label_tag", "秤签", "磅籤", "label"),
-    (
-        "label_add_anyway",
-        "再加一件",
-        "再加一件",
-        "Add it again",
-    ),
+    ("label_add_anyway", "再加一件", "再加一件", "Add it again"),
     (
         "err_label_format",
         "这不是电子秤标签条码,未加入",

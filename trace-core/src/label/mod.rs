@@ -143,10 +143,7 @@ pub fn price_check_digit(amount: &[u8]) -> Option<u8> {
                 + w(&W2_MINUS, *e);
             let want = ((10 - sum % 10) % 10) as u8;
             // The check digit is the one whose "5−" product is `want`.
-            W5_MINUS
-                .iter()
-                .position(|p| *p == want)
-                .map(|i| i as u8)
+            W5_MINUS.iter().position(|p| *p == want).map(|i| i as u8)
         }
         _ => None,
     }
@@ -212,11 +209,12 @@ impl LabelLayout {
                 return err(key, "flags are single digits 0–9");
             }
         }
-        if self.price_flags.iter().any(|f| self.weight_flags.contains(f)) {
-            return err(
-                "weight_flags",
-                "a flag cannot mean both price and weight",
-            );
+        if self
+            .price_flags
+            .iter()
+            .any(|f| self.weight_flags.contains(f))
+        {
+            return err("weight_flags", "a flag cannot mean both price and weight");
         }
         Ok(())
     }

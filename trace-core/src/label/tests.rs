@@ -65,7 +65,10 @@ fn what_is_not_a_usable_label() {
     );
     assert_eq!(l.parse("2100101027285"), Err(LabelError::CheckDigit));
     // Flag 7 is configured as neither.
-    let seven = format!("270010102728{}", gs1_check_digit(&[2, 7, 0, 0, 1, 0, 1, 0, 2, 7, 2, 8]));
+    let seven = format!(
+        "270010102728{}",
+        gs1_check_digit(&[2, 7, 0, 0, 1, 0, 1, 0, 2, 7, 2, 8])
+    );
     assert_eq!(l.parse(&seven), Err(LabelError::UnknownFlag(7)));
     // Encoding refuses what does not fit, and a flag of the other measure.
     let too_big = Label {
@@ -172,9 +175,12 @@ fn layouts_that_cannot_be_an_ean13_name_the_key() {
 }
 
 fn layouts() -> impl Strategy<Value = LabelLayout> {
-    (1u8..=6, any::<bool>(), proptest::collection::vec(0u8..=9, 1..4)).prop_filter_map(
-        "a valid layout",
-        |(item, check, mut flags)| {
+    (
+        1u8..=6,
+        any::<bool>(),
+        proptest::collection::vec(0u8..=9, 1..4),
+    )
+        .prop_filter_map("a valid layout", |(item, check, mut flags)| {
             flags.sort_unstable();
             flags.dedup();
             let weight_flags = flags.split_off(flags.len() / 2);
@@ -186,8 +192,7 @@ fn layouts() -> impl Strategy<Value = LabelLayout> {
                 weight_flags,
             };
             l.validate().is_ok().then_some(l)
-        },
-    )
+        })
 }
 
 fn label_in(l: &LabelLayout) -> impl Strategy<Value = Label> + use<> {
