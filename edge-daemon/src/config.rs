@@ -150,6 +150,9 @@ pub struct UiConfig {
     pub products: Vec<crate::stall::Product>,
     /// Scale, scanner and receipt printer (`driver = "toledo-continuous"`, `"escpos"`, …).
     pub devices: Vec<device_drivers::manager::DeviceConfig>,
+    /// How the label scale lays out the EAN-13 on its stickers (`[ui.label]`), read when a
+    /// label is scanned on the sale screen.
+    pub label: trace_core::label::LabelLayout,
 }
 
 impl Default for UiConfig {
@@ -167,6 +170,7 @@ impl Default for UiConfig {
             users: Vec::new(),
             products: Vec::new(),
             devices: Vec::new(),
+            label: trace_core::label::LabelLayout::default(),
         }
     }
 }
@@ -269,6 +273,14 @@ impl EdgeConfig {
                 path,
                 &text,
                 &format!("line.{}", e.key),
+                e.message,
+            ));
+        }
+        if let Err(e) = config.ui.label.validate() {
+            return Err(key_error(
+                path,
+                &text,
+                &format!("ui.label.{}", e.key),
                 e.message,
             ));
         }
@@ -526,6 +538,29 @@ mod tests {
             e.contains(":11:") && e.contains("line.coder.protocol"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_label_layout_that_is_no_ean13_names_line_and_key() {
+        let base = "[device]\nid = \"stall-a01\"\n\n[ui.label]\n";
+        let (_d, p) = write(&format!("{base}item_digits = 4\namount_digits = 6\n"));
+        let c = EdgeConfig::load_with_env(&p, []).unwrap().config;
+        assert_eq!(c.ui.label.amount_digits, 6);
+        let (_d, p) = write(&format!("{base}price_flags = [1]\nitem_digits = 6\n"));
+        let e = EdgeConfig::load_with_env(&p, []).unwrap_err().to_string();
+        assert!(
+            e.contains("edge.toml:6:") && e.contains("ui.label.item_digits"),
+            "{e}"
+        );
+        let (_d, p) = write(&format!("{base}weight_flags = [1]\n"));
+        let e = EdgeConfig::load_with_env(&p, []).unwrap_err().to_string();
+        assert!(
+            e.contains("edge.toml:5:") && e.contains("ui.label.weight_flags"),
+            "{e}"
+        );
+        let (_d, p) = write(&format!("{base}flags = [1]\n"));
+        let e = EdgeConfig::load_with_env(&p, []).unwrap_err().to_string();
+        assert!(e.contains(":5:") && e.contains("ui.label.flags"), "{e}");
     }
 
     #[test]

@@ -246,6 +246,7 @@ impl Stall {
                 count: None,
                 unit_price: None,
                 price_unit: None,
+                label: None,
             }],
             fees: Vec::new(),
             payment: if n % 2 == 1 {

@@ -16,6 +16,7 @@
 //! | [`units`] | [`Fen`], [`Grams`], parsing of typed 元/斤/kg, line amounts with a documented rounding rule |
 //! | [`event`] | the event vocabulary v3 (`Event::KINDS`) and `Event::validate` |
 //! | [`entry`], [`canonical`], [`hash`] | the sealed entry, its canonical bytes, SHA-256/SM3 chain |
+//! | [`label`] | EAN-13 variable-measure labels a label scale prints (`2x` + item + price/weight + check) |
 //! | [`ticket`] | 20-digit receipt trace codes: device number + keyed permutation + Damm check digit |
 //! | [`whereabouts`] | 去向查询: the graph walk from a raw lot, batch or code to every destination |
 //! | [`wire`] | sync messages, the lz4 envelope, detached Ed25519/SM2 signatures, MQTT [`topics`] |
@@ -28,6 +29,7 @@ pub mod event;
 pub mod fragment;
 pub mod hash;
 pub mod ids;
+pub mod label;
 pub mod product_code;
 #[cfg(test)]
 mod proptests;

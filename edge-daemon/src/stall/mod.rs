@@ -13,6 +13,7 @@
 pub mod cash;
 pub mod credit;
 pub mod day;
+pub mod label;
 pub mod ledger;
 pub mod library;
 pub mod lots;

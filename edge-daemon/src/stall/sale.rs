@@ -3,15 +3,19 @@
 //! Every check names the field it refuses, and a refused sale writes nothing: the caller only
 //! mints a ticket code and appends when [`build`] returned `Ok`.
 
+use super::label::{LabelLine, resolve};
 use super::product::{Product, find};
 use super::{FieldError, MAX_COUNT, MAX_LINE_GRAMS, MAX_UNIT_PRICE};
 use serde::Deserialize;
 use trace_core::event::{Fee, PaymentMethod, SaleLine, SaleTicket};
+use trace_core::label::LabelLayout;
 use trace_core::units::{Quantity, line_amount};
 use trace_core::{Fen, Grams, PriceUnit};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct LineInput {
+    /// Empty on a label line: the label names the product.
+    #[serde(default)]
     pub product: String,
     #[serde(default)]
     pub grams: Option<i64>,
@@ -22,6 +26,10 @@ pub struct LineInput {
     pub unit_price: Option<String>,
     #[serde(default)]
     pub price_unit: Option<PriceUnit>,
+    /// A scanned scale label (EAN-13): product, quantity and amount come from it, read again
+    /// here; a product or quantity sent beside it must agree with it.
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -62,11 +70,44 @@ pub fn parse_signed_yuan(s: &str) -> Option<Fen> {
     Some(if neg { Fen(-f.0) } else { f })
 }
 
+/// A label line as the ledger records it, after checking that what the screen sent beside the
+/// label (product, weight, count) is what the label says: a screen that showed one thing must
+/// not print another.
+fn label_line(
+    l: &LineInput,
+    text: &str,
+    layout: &LabelLayout,
+    products: &[Product],
+    f: &dyn Fn(&str) -> String,
+) -> Result<(LabelLine, Product), FieldError> {
+    let line = resolve(text, layout, products).map_err(|e| FieldError {
+        field: f("label"),
+        ..e
+    })?;
+    let p = find(products, &line.product)
+        .cloned()
+        .ok_or_else(|| FieldError::new(f("label"), "err_label_unknown"))?;
+    let product = l.product.trim();
+    let disagrees = (!product.is_empty() && product != line.product)
+        || l.grams.is_some_and(|g| Some(g) != line.grams)
+        || l.count
+            .is_some_and(|c| Some(c) != line.count.map(i64::from))
+        || l.unit_price
+            .as_deref()
+            .is_some_and(|u| !u.trim().is_empty())
+        || l.price_unit.is_some_and(|u| u != line.unit);
+    if disagrees {
+        return Err(FieldError::new(f("label"), "err_label_mismatch").with(&line.product));
+    }
+    Ok((line, p))
+}
+
 /// Check the input and build the ticket with `code`. `provenance(product)` gives the batch a
-/// line is sold from. All problems are reported at once.
+/// line is sold from; `layout` reads scanned label lines. All problems are reported at once.
 pub fn build(
     input: &SaleInput,
     products: &[Product],
+    layout: &LabelLayout,
     code: &str,
     provenance: &dyn Fn(&str) -> Provenance,
 ) -> Result<SaleTicket, Vec<FieldError>> {
@@ -78,6 +119,27 @@ pub fn build(
     let mut sum: i64 = 0;
     for (i, l) in input.lines.iter().enumerate() {
         let f = |name: &str| format!("lines[{i}].{name}");
+        if let Some(text) = l.label.as_deref().filter(|t| !t.trim().is_empty()) {
+            match label_line(l, text, layout, products, &f) {
+                Ok((line, p)) => {
+                    sum = sum.saturating_add(line.amount);
+                    let prov = provenance(&p.name);
+                    lines.push(SaleLine {
+                        product: p.name.clone(),
+                        product_code: p.code.clone(),
+                        grams: line.grams.map(Grams),
+                        count: line.count,
+                        unit_price: p.price(),
+                        price_unit: p.unit,
+                        amount: Fen(line.amount),
+                        batch: prov.batch,
+                        origin: prov.origin.or_else(|| p.origin.clone()),
+                    });
+                }
+                Err(e) => errs.push(e),
+            }
+            continue;
+        }
         let Some(p) = find(products, &l.product) else {
             errs.push(FieldError::new(f("product"), "err_unknown_product").with(&l.product));
             continue;
@@ -245,7 +307,115 @@ mod tests {
             count,
             unit_price: None,
             price_unit: None,
+            label: None,
         }
+    }
+
+    fn layout() -> LabelLayout {
+        LabelLayout::default()
+    }
+
+    fn label(measure: trace_core::label::Measure, item: u32, amount: u32) -> String {
+        let l = layout();
+        l.encode(&trace_core::label::Label {
+            flag: l.flag_for(measure).unwrap(),
+            item,
+            measure,
+            amount,
+        })
+        .unwrap()
+    }
+
+    fn label_line(text: &str) -> LineInput {
+        LineInput {
+            label: Some(text.into()),
+            ..line("", None, None)
+        }
+    }
+
+    #[test]
+    fn label_lines_record_the_labels_weight_and_amount() {
+        use trace_core::label::Measure;
+        // 猪肉 is key 1 (no library code in these products): a weight label and a price label
+        // that says 30.00 where 900 g at 16.80/斤 would be 30.24. The label's amount wins.
+        let i = input(
+            vec![
+                label_line(&label(Measure::Weight, 1, 812)),
+                LineInput {
+                    product: "猪肉".into(),
+                    grams: Some(893),
+                    ..label_line(&label(Measure::Price, 1, 3_000))
+                },
+                line("鸡蛋", None, Some(2)),
+            ],
+            PaymentMethod::Cash,
+        );
+        let t = build(&i, &products(), &layout(), &code(), &|_| {
+            Provenance::default()
+        })
+        .unwrap();
+        let got: Vec<_> = t
+            .lines
+            .iter()
+            .map(|l| (l.product.as_str(), l.grams, l.amount))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("猪肉", Some(Grams(812)), Fen(2_728)),
+                ("猪肉", Some(Grams(893)), Fen(3_000)),
+                ("鸡蛋", None, Fen(180)),
+            ]
+        );
+        assert_eq!(t.lines[1].unit_price, Fen(1_680));
+        assert_eq!(t.total, Fen(2_728 + 3_000 + 180));
+    }
+
+    #[test]
+    fn a_tampered_or_contradicted_label_is_refused() {
+        use trace_core::label::Measure;
+        let good = label(Measure::Weight, 1, 812);
+        let mut bytes = good.clone().into_bytes();
+        bytes[11] = if bytes[11] == b'9' {
+            b'1'
+        } else {
+            bytes[11] + 1
+        };
+        let tampered = String::from_utf8(bytes).unwrap();
+        let i = input(
+            vec![
+                label_line(&tampered),
+                LineInput {
+                    grams: Some(2_000),
+                    ..label_line(&good)
+                },
+                LineInput {
+                    product: "鸡蛋".into(),
+                    ..label_line(&good)
+                },
+                LineInput {
+                    unit_price: Some("1".into()),
+                    ..label_line(&good)
+                },
+                label_line(&label(Measure::Weight, 77, 500)),
+            ],
+            PaymentMethod::Cash,
+        );
+        let errs = build(&i, &products(), &layout(), &code(), &|_| {
+            Provenance::default()
+        })
+        .unwrap_err();
+        let got: Vec<(&str, &str)> = errs.iter().map(|e| (e.field.as_str(), e.key)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("lines[0].label", "err_label_check"),
+                ("lines[1].label", "err_label_mismatch"),
+                ("lines[2].label", "err_label_mismatch"),
+                ("lines[3].label", "err_label_mismatch"),
+                ("lines[4].label", "err_label_unknown"),
+            ]
+        );
     }
 
     fn input(lines: Vec<LineInput>, payment: PaymentMethod) -> SaleInput {
@@ -268,7 +438,7 @@ mod tests {
             name: "抹零".into(),
             amount: "-0.68".into(),
         });
-        let t = build(&i, &products(), &code(), &|_| Provenance {
+        let t = build(&i, &products(), &layout(), &code(), &|_| Provenance {
             batch: Some("B1".into()),
             origin: None,
         })
@@ -304,7 +474,10 @@ mod tests {
             name: "优惠".into(),
             amount: "abc".into(),
         });
-        let errs = build(&i, &products(), &code(), &|_| Provenance::default()).unwrap_err();
+        let errs = build(&i, &products(), &layout(), &code(), &|_| {
+            Provenance::default()
+        })
+        .unwrap_err();
         let got: Vec<(&str, &str)> = errs.iter().map(|e| (e.field.as_str(), e.key)).collect();
         assert_eq!(
             got,
@@ -328,7 +501,10 @@ mod tests {
             name: "优惠".into(),
             amount: "-5".into(),
         });
-        let errs = build(&i, &products(), &code(), &|_| Provenance::default()).unwrap_err();
+        let errs = build(&i, &products(), &layout(), &code(), &|_| {
+            Provenance::default()
+        })
+        .unwrap_err();
         assert_eq!(errs[0].key, "err_discount_too_big");
     }
 }

@@ -12,7 +12,8 @@
 //! [`i18n`] is the one message catalogue (zh-CN default, zh-HK, en) that both the page and
 //! the server's refusals use; [`devices`] bridges the device manager (scale, scanner) and the
 //! receipt printer; [`sale`] and [`purchase`] turn forms into ledger entries through the
-//! business rules in [`crate::stall`].
+//! business rules in [`crate::stall`]; [`label`] reads a scanned label-scale sticker into
+//! a sale line.
 //!
 //! Durability contract: a response that says "recorded" is sent only after the ledger writer
 //! returned the committed entry (fsynced, see `ledger::schema`), so nothing acknowledged on the
@@ -23,6 +24,7 @@ pub mod auth;
 pub mod books;
 pub mod devices;
 pub mod i18n;
+pub mod label;
 pub mod options;
 pub mod pins;
 pub mod purchase;

@@ -371,12 +371,8 @@ pub fn plu_table(products: &[ProductView]) -> Vec<PluRecord> {
                 PriceUnit::Kg => (WeighMode::Weighed, p.price_fen),
                 PriceUnit::Item => (WeighMode::Counted, p.price_fen),
             };
-            let item_code = p
-                .code
-                .as_deref()
-                .and_then(|c| c.parse::<u32>().ok())
-                .filter(|c| *c < 10_000_000)
-                .unwrap_or(u32::from(plu));
+            // The code scanned labels are looked up by (`stall::label`).
+            let item_code = crate::stall::label::item_code(p)?;
             Some(PluRecord {
                 plu,
                 item_code,

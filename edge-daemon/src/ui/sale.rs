@@ -69,6 +69,7 @@ pub fn fifo_batch(c: &Connection, product: &str) -> Result<Provenance, rusqlite:
 pub async fn sell(state: &Arc<UiState>, input: SaleInput) -> Result<SaleDone, SaleError> {
     let _one_at_a_time = state.sale_lock.lock().await;
     let config = state.opts.ui.products.clone();
+    let layout = state.opts.ui.label.clone();
     let codec = state.opts.codec.clone();
     let built = state
         .db(move |c| {
@@ -81,7 +82,7 @@ pub async fn sell(state: &Arc<UiState>, input: SaleInput) -> Result<SaleDone, Sa
             let prov = |p: &str| fifo_batch(c, p).unwrap_or_default();
             Ok((
                 counter,
-                sale::build(&input, &products, &code.to_string(), &prov),
+                sale::build(&input, &products, &layout, &code.to_string(), &prov),
             ))
         })
         .await?;

@@ -160,6 +160,7 @@ pub fn router(state: Arc<UiState>) -> Router {
         .route("/api/inspections", get(books::inspections))
         .route("/api/board/exit", post(books::board_exit))
         .route("/api/scan", post(scan))
+        .route("/api/label", post(super::label::read_label))
         .route("/api/purchase", post(purchase))
         .route(
             "/api/photo",

@@ -116,6 +116,36 @@ impl ScaleSim {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// What a Dahua TM prints when the key `plu` is pressed with the current load: the
+    /// label's EAN-13 in `layout`, carrying the weight or the price (weight × the key's
+    /// per-kg price, rounded half-up to the fen; one item's price for a counted key).
+    /// `None` when no such key was downloaded or the value does not fit the layout.
+    pub fn print_label(
+        &self,
+        plu: u16,
+        measure: trace_core::label::Measure,
+        layout: &trace_core::label::LabelLayout,
+    ) -> Option<String> {
+        use super::dahua::WeighMode;
+        use trace_core::label::{Label, Measure};
+        let st = self.state();
+        let key = st.plus.get(&plu)?;
+        let grams = u64::try_from(st.displayed()).ok()?;
+        let amount = match (measure, key.mode) {
+            (Measure::Weight, _) => grams,
+            (Measure::Price, WeighMode::Counted) => u64::from(key.unit_price_fen),
+            (Measure::Price, _) => (grams * u64::from(key.unit_price_fen) + 500) / 1000,
+        };
+        layout
+            .encode(&Label {
+                flag: layout.flag_for(measure)?,
+                item: key.item_code,
+                measure,
+                amount: u32::try_from(amount).ok()?,
+            })
+            .ok()
+    }
+
     /// Run until the endpoint fails (for the standalone `sim scale` command).
     pub async fn wait(mut self) {
         if let Some(t) = self.task.take() {

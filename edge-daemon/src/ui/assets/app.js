@@ -20,6 +20,7 @@ function fenOf(text) { // "12.3" → 1230; null when not an amount
 function kg(grams) { return Math.floor(grams / 1000) + '.' + String(Math.abs(grams) % 1000).padStart(3, '0'); }
 function jin(grams) { const c = Math.round(grams / 5); return Math.floor(c / 100) + '.' + String(Math.abs(c) % 100).padStart(2, '0'); }
 function lineAmount(l) { // preview only: the same half-up rounding as the server
+  if (l.label) return l.amount; // a scale label's amount is what the server records
   if (l.unit === 'item') return l.price * l.count;
   const per = l.unit === 'jin' ? 500 : 1000;
   return Math.floor((l.price * l.grams * 2 + per) / (2 * per));
@@ -45,7 +46,7 @@ async function setLang(lang) {
   $$('[data-i18n]').forEach(el => { el.textContent = t(el.dataset.i18n); });
   $$('[data-i18n-ph]').forEach(el => { el.placeholder = t(el.dataset.i18nPh); });
   $$('.lang').forEach(b => b.classList.toggle('selected', b.dataset.lang === lang));
-  if (S.boot) { renderProducts(); renderLines(); renderPrinter(S.printer); renderWeight(); if (S.tab === 'records') loadRecords(); if (S.tab === 'report') loadCash(); if (S.tab === 'ledger') { fillLedgerFilter(); loadLedger(); } }
+  if (S.boot) { renderProducts(); renderLines(); renderLabelMsg(); renderPrinter(S.printer); renderWeight(); if (S.tab === 'records') loadRecords(); if (S.tab === 'report') loadCash(); if (S.tab === 'ledger') { fillLedgerFilter(); loadLedger(); } }
   if (!$('#board').classList.contains('hidden')) loadBoard();
 }
 function renderLangs() {
@@ -86,7 +87,7 @@ async function start() {
   $('#user-name').textContent = S.boot.user;
   document.body.dataset.role = S.boot.role;
   S.weight = S.boot.weight; S.printer = S.boot.printer;
-  renderProducts(); renderCustomers(); renderSuppliers(); renderRegions(); renderLines();
+  renderProducts(); renderCustomers(); renderSuppliers(); renderRegions(); renderLines(); renderLabelMsg();
   renderWeight(); renderPrinter(S.printer);
   connectEvents();
   showTab(S.tab);
@@ -174,6 +175,11 @@ function renderLines() {
     const qty = l.unit === 'item' ? '×' + l.count : kg(l.grams) + 'kg';
     row.innerHTML = '<span class="name"></span><span class="qty"></span><span class="price"></span><b></b><button class="small del">✕</button>';
     row.querySelector('.name').textContent = l.product;
+    if (l.label) { // from a scale label: say so, and keep the barcode for the tests and 台账
+      row.dataset.label = l.label; row.classList.add('from-label');
+      const tag = document.createElement('small'); tag.className = 'tag'; tag.textContent = t('label_tag');
+      row.querySelector('.name').appendChild(tag);
+    }
     row.querySelector('.qty').textContent = qty;
     row.querySelector('.price').textContent = yuan(l.price) + ' ' + unitLabel(l.unit);
     row.querySelector('b').textContent = yuan(a);
@@ -243,7 +249,9 @@ $('#print').onclick = async () => {
   clearErrors('#tab-sale');
   const cust = $('#customer');
   const body = {
-    lines: S.lines.map(l => l.unit === 'item' ? { product: l.product, count: l.count } : { product: l.product, grams: l.grams }),
+    // A label line sends its barcode: the server reads it again and checks the rest against it.
+    lines: S.lines.map(l => Object.assign(l.unit === 'item' ? { product: l.product, count: l.count } : { product: l.product, grams: l.grams },
+      l.label ? { label: l.label } : {})),
     fees: S.fees, payment: S.pay,
     customer_id: cust.value || null,
     customer_name: cust.value ? cust.options[cust.selectedIndex].textContent : null,
@@ -254,6 +262,7 @@ $('#print').onclick = async () => {
   if (r.status === 422) { showErrors('#tab-sale', r.body.errors || [], '#sale-errors'); return; }
   if (!r.ok) { $('#sale-errors').textContent = t(r.body.error || 'err_store'); return; }
   S.lines = []; S.fees = []; renderLines();
+  S.labelMsg = null; renderLabelMsg();
   S.pay = 'cash'; $$('.pay').forEach(x => x.classList.toggle('selected', x.dataset.pay === 'cash'));
   cust.value = '';
   showLastSale(r.body);
@@ -337,7 +346,41 @@ function renderRegions() {
   $('#origin-d').onchange = upd;
   fillSelect($('#origin-c'), [], t('city')); fillSelect($('#origin-d'), [], t('district'));
 }
+// ---- scale labels (电子秤标签) scanned on the sale screen ----
+// The message is kept as key + argument, so a language switch re-renders it.
+function renderLabelMsg() {
+  const box = $('#label-msg'), m = S.labelMsg;
+  box.innerHTML = '';
+  if (!m) { box.className = 'msg hint'; box.dataset.key = ''; box.textContent = t('label_hint'); return; }
+  box.className = 'msg ' + m.cls; box.dataset.key = m.key; box.textContent = t(m.key, m.arg);
+  if (m.again) { // the same barcode twice on one ticket: usually a double scan, so ask
+    const b = document.createElement('button'); b.id = 'label-again'; b.className = 'small'; b.textContent = t('label_add_anyway');
+    b.onclick = () => { addLabelLine(m.again); };
+    box.appendChild(b);
+  }
+}
+function addLabelLine(line) {
+  S.lines.push(line); renderLines();
+  S.labelMsg = { cls: 'ok', key: 'label_added', arg: line.product + ' ¥' + yuan(line.amount) }; renderLabelMsg();
+}
+async function onLabel(text) {
+  const r = await api('POST', '/api/label', { text });
+  if (!r.ok) {
+    const e = (r.body.errors || [])[0] || { key: r.body.error || 'err_store' };
+    S.labelMsg = { cls: 'refused', key: e.key, arg: e.arg }; renderLabelMsg(); return;
+  }
+  const L = r.body.line;
+  const line = { product: L.product, unit: L.unit, price: L.price, grams: L.grams, count: L.count, amount: L.amount, label: L.label };
+  if (S.lines.some(l => l.label === L.label)) {
+    S.labelMsg = { cls: 'warn', key: 'label_again', arg: L.product + ' ¥' + yuan(L.amount), again: line }; renderLabelMsg(); return;
+  }
+  clearErrors('#tab-sale');
+  addLabelLine(line);
+}
+
 async function onScan(text) {
+  if (!$('#board').classList.contains('hidden')) return;
+  if (S.tab === 'sale') { onLabel(text); return; }
   if (S.tab !== 'purchase') return;
   const r = await api('POST', '/api/scan', { text });
   const box = $('#scan-result');
