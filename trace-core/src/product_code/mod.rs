@@ -19,7 +19,8 @@
 //! | [`template`] | the template, its validation and the token layout |
 //! | [`codec`] | [`ProductCodec`]: encode (per batch, [`BatchCodes::code_for`]), decode, preview |
 //! | [`scan`] | [`ScannedCode::parse`]: URL, GS1 Digital Link or bare token, key-free checks |
-//! | [`fpe`], [`base32`], [`gtin`], [`day`] | the permutation, the alphabet, GS1 mod-10, dates |
+//! | [`fpe`], [`sm4t`] | the permutation; SM4 encryption with T-tables for its round function |
+//! | [`base32`], [`gtin`], [`day`] | the alphabet, GS1 mod-10, dates |
 
 pub mod base32;
 pub mod codec;
@@ -27,6 +28,7 @@ pub mod day;
 pub mod fpe;
 pub mod gtin;
 pub mod scan;
+pub mod sm4t;
 pub mod template;
 #[cfg(test)]
 mod tests;
