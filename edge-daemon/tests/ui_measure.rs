@@ -6,7 +6,8 @@
 //!   baseline of the catalogue request alone;
 //! - RSS of `baytrace-edge run` with the UI, scale + printer devices and sync to a Mosquitto.
 //!
-//! Run: `cargo test --workspace --test ui_measure -- --nocapture`.
+//! Run: `cargo test --workspace --test ui_measure -- --nocapture` (`BT_EDGE_BIN=target/release/baytrace-edge`
+//! to measure a release build's RSS).
 
 mod ui_support;
 
@@ -114,7 +115,10 @@ fn printer_uri(stall: &StallBox) -> device_drivers::transport::TransportConfig {
 async fn measure_rss_of_the_box_with_ui_devices_and_sync() {
     use device_drivers::manager::{DeviceConfig, ExternalDeviceConfig, ScaleDeviceConfig};
     use std::io::BufRead;
-    const BIN: &str = env!("CARGO_BIN_EXE_baytrace-edge");
+    // BT_EDGE_BIN measures another build of the box (a release binary is what ships; the
+    // test's own is a debug build, larger and slower).
+    let bin = std::env::var("BT_EDGE_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_baytrace-edge").to_owned());
     assert!(
         std::path::Path::new("/usr/sbin/mosquitto").exists(),
         "mosquitto is missing (scripts/test installs it)"
@@ -151,7 +155,7 @@ async fn measure_rss_of_the_box_with_ui_devices_and_sync() {
     let stall = start_box(BoxSetup::default()).await;
     stall.scale.update(|s| s.weight_grams = 640);
     let dir = d.path().join("box");
-    let o = std::process::Command::new(BIN)
+    let o = std::process::Command::new(&bin)
         .args([
             "init",
             "--dir",
@@ -191,7 +195,7 @@ async fn measure_rss_of_the_box_with_ui_devices_and_sync() {
     ui.insert("devices".into(), toml::Value::try_from(devices).unwrap());
     std::fs::write(&cfg, toml::to_string(&t).unwrap()).unwrap();
     let mut child = Reap(
-        std::process::Command::new(BIN)
+        std::process::Command::new(&bin)
             .args(["run", "--config", cfg.to_str().unwrap()])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
@@ -238,7 +242,7 @@ async fn measure_rss_of_the_box_with_ui_devices_and_sync() {
         .unwrap_or("VmHWM: ?")
         .to_owned();
     println!(
-        "MEASURE baytrace-edge run (UI + scale + printer + sync to Mosquitto, 30 sales): {rss}, peak {hwm}"
+        "MEASURE {bin} run (UI + scale + printer + sync to Mosquitto, 30 sales): {rss}, peak {hwm}"
     );
     drop(child);
     stall.stop().await;
