@@ -38,9 +38,8 @@
 //! infeasible well beyond 2^22 ≈ 4 million observed codes per key, far more than a stall prints;
 //! a box that gets near that is re-keyed with a new device number.
 
-use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use sha2::block_api::compress256;
 use std::fmt;
 use std::str::FromStr;
 
@@ -52,7 +51,18 @@ pub const MAX_DEVICE_NO: u32 = 999_999;
 const ROUNDS: u8 = 12;
 const HALF_BITS: u32 = 22;
 const HALF_MASK: u64 = (1 << HALF_BITS) - 1;
-const DOMAIN_TAG: &[u8] = b"baytrace/ticket/v1";
+const DOMAIN_TAG: &[u8; 18] = b"baytrace/ticket/v1";
+/// SHA-256's initial state (FIPS 180-4, 5.3.3).
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
 
 /// Why a typed code is not a ticket code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -201,7 +211,13 @@ impl From<TicketCode> for String {
 #[derive(Clone)]
 pub struct TicketCodec {
     device_no: u32,
-    mac: Hmac<Sha256>,
+    /// HMAC-SHA256 with the key absorbed: the SHA-256 states after the `key ^ ipad` and
+    /// `key ^ opad` blocks (RFC 2104). A round is then exactly two compressions; see
+    /// [`TicketCodec::round`].
+    inner: [u32; 8],
+    outer: [u32; 8],
+    /// The round's inner message block with everything but the round number and half filled in.
+    block: [u8; 64],
 }
 
 impl fmt::Debug for TicketCodec {
@@ -218,9 +234,28 @@ impl TicketCodec {
         if !(1..=MAX_DEVICE_NO).contains(&device_no) {
             return Err(TicketCodecError::DeviceNo(device_no));
         }
-        let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
-            .map_err(|_| TicketCodecError::DeviceNo(device_no))?;
-        Ok(TicketCodec { device_no, mac })
+        let keyed = |pad: u8| {
+            let mut b = [pad; 64];
+            for (x, k) in b.iter_mut().zip(key) {
+                *x ^= k;
+            }
+            let mut st = SHA256_IV;
+            compress256(&mut st, &[b]);
+            st
+        };
+        // Inner message: tag ‖ device number ‖ round ‖ half (27 bytes), then SHA-256 padding
+        // for a 64 + 27 byte message.
+        let mut block = [0u8; 64];
+        block[..18].copy_from_slice(DOMAIN_TAG);
+        block[18..22].copy_from_slice(&device_no.to_be_bytes());
+        block[27] = 0x80;
+        block[56..].copy_from_slice(&((64u64 + 27) * 8).to_be_bytes());
+        Ok(TicketCodec {
+            device_no,
+            inner: keyed(0x36),
+            outer: keyed(0x5c),
+            block,
+        })
     }
 
     pub fn device_no(&self) -> u32 {
@@ -273,14 +308,27 @@ impl TicketCodec {
         (l << HALF_BITS) | r
     }
 
+    /// HMAC-SHA256(key, tag ‖ device number ‖ round ‖ half as u32), first 32 bits, masked
+    /// to a half. Written out as its two SHA-256 compressions (the key's pads are absorbed in
+    /// `new`): the `hmac` crate's clone-update-finalize cost about twice as much, and this is
+    /// on every sale append (the ledger decodes the counter) and every public lookup.
+    /// `ticket::tests` pins minted codes and checks this against the `hmac` crate.
     fn round(&self, round: u8, half: u64) -> u64 {
-        let mut mac = self.mac.clone();
-        mac.update(DOMAIN_TAG);
-        mac.update(&self.device_no.to_be_bytes());
-        mac.update(&[round]);
-        mac.update(&(half as u32).to_be_bytes());
-        let out = mac.finalize().into_bytes();
-        u64::from(u32::from_be_bytes([out[0], out[1], out[2], out[3]])) & HALF_MASK
+        let mut b = self.block;
+        b[22] = round;
+        b[23..27].copy_from_slice(&(half as u32).to_be_bytes());
+        let mut st = self.inner;
+        compress256(&mut st, &[b]);
+        // Outer message: the inner digest, then padding for a 64 + 32 byte message.
+        let mut o = [0u8; 64];
+        for (chunk, w) in o[..32].chunks_exact_mut(4).zip(st) {
+            chunk.copy_from_slice(&w.to_be_bytes());
+        }
+        o[32] = 0x80;
+        o[56..].copy_from_slice(&((64u64 + 32) * 8).to_be_bytes());
+        let mut out = self.outer;
+        compress256(&mut out, &[o]);
+        u64::from(out[0]) & HALF_MASK
     }
 }
 

@@ -264,3 +264,20 @@ const PINNED: [&str; 6] = [
     "12345689859978810784",
     "12345691262324825335",
 ];
+
+proptest! {
+    /// The hand-written round function is HMAC-SHA256 as the `hmac` crate computes it.
+    #[test]
+    fn prop_round_is_hmac_sha256(device in 1u32..=MAX_DEVICE_NO, key in any::<[u8; 32]>(), round in 0u8..12, half in 0u64..(1 << 22)) {
+        use hmac::{Hmac, KeyInit, Mac};
+        let c = TicketCodec::new(device, &key).unwrap();
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+        mac.update(b"baytrace/ticket/v1");
+        mac.update(&device.to_be_bytes());
+        mac.update(&[round]);
+        mac.update(&(half as u32).to_be_bytes());
+        let out = mac.finalize().into_bytes();
+        let want = u64::from(u32::from_be_bytes([out[0], out[1], out[2], out[3]])) & ((1 << 22) - 1);
+        prop_assert_eq!(c.round(round, half), want);
+    }
+}
